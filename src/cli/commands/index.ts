@@ -1,0 +1,4 @@
+/** Every `rampart` subcommand, in the order `rampart help` lists them. One line per command module. */
+import type { Command } from '../command.js';
+
+export const commands: readonly Command[] = [];
