@@ -214,6 +214,11 @@ export const concreteOps: Ops<ConcreteTheory> = {
     for (let i = 0; i < n; i++) acc = f(acc, i);
     return acc;
   },
+  countEq: (s, a, x) => {
+    let k = 0;
+    for (let i = 0; i < a.sort.size; i++) if (a.get(i) === x) k++;
+    return k & s.mask;
+  },
   count: (s, n, f) => {
     let k = 0;
     for (let i = 0; i < n; i++) if (f(i)) k++;

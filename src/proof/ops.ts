@@ -74,6 +74,11 @@ export interface Ops<T extends Theory> {
   all(n: number, f: (i: number) => T['bool']): T['bool'];
   any(n: number, f: (i: number) => T['bool']): T['bool'];
   fold<X>(n: number, init: X, f: (acc: X, i: number) => X): X;
+  /**
+   * How many entries of `a` equal `x`, as a bitvector of sort s. Prefer it to `count` for reference
+   * counts: symbolically it is computed incrementally along the stores that built `a`.
+   */
+  countEq(s: BvSort, a: T['arr'], x: T['bv']): T['bv'];
   /** How many i in 0 … n − 1 satisfy f, as a bitvector of sort s. */
   count(s: BvSort, n: number, f: (i: number) => T['bool']): T['bv'];
 }

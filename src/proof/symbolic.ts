@@ -10,10 +10,24 @@ import type { Ops } from './ops.js';
 import type { ArraySort, BvSort, Sort, Val } from './sorts.js';
 import { evaluate, Term, TermStore, type Env } from './term.js';
 
+/**
+ * How an array value was built, kept so that `countEq` can be computed incrementally: the count over
+ * `store(a, i, v)` is the count over `a`, adjusted at i — an identity in modular arithmetic, so the solver
+ * never has to rediscover the counting argument (which CDCL handles badly).
+ */
+export type ArrayOrigin =
+  | { readonly kind: 'leaf' }
+  | { readonly kind: 'const'; readonly value: Term }
+  | { readonly kind: 'store'; readonly parent: SArray; readonly index: Term; readonly value: Term }
+  | { readonly kind: 'ite'; readonly cond: Term; readonly then: SArray; readonly otherwise: SArray };
+
+const leaf: ArrayOrigin = { kind: 'leaf' };
+
 export class SArray {
   constructor(
     readonly sort: ArraySort,
     readonly elems: readonly Term[],
+    readonly origin: ArrayOrigin = leaf,
   ) {
     assert(elems.length === sort.size, 'SArray: wrong number of entries');
   }
@@ -155,11 +169,12 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
       if (i.value >= a.sort.size) return a;
       const elems = a.elems.slice();
       elems[i.value] = v;
-      return new SArray(a.sort, elems);
+      return new SArray(a.sort, elems, { kind: 'store', parent: a, index: i, value: v });
     }
     return new SArray(
       a.sort,
       a.elems.map((e, k) => T.ite(T.eq(i, T.bv(i.width, k)), v, e)),
+      { kind: 'store', parent: a, index: i, value: v },
     );
   }
 
@@ -194,7 +209,7 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
 
   constArray(sort: ArraySort, v: Term): SArray {
     assert(v.width === sort.value.width, 'constArray: value sort');
-    return new SArray(sort, new Array<Term>(sort.size).fill(v));
+    return new SArray(sort, new Array<Term>(sort.size).fill(v), { kind: 'const', value: v });
   }
 
   ite<X>(c: Term, then: () => X, otherwise: () => X): X {
@@ -211,6 +226,7 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
       return new SArray(
         a.sort,
         a.elems.map((x, k) => this.terms.ite(c, x, b.elems[k] as Term)),
+        { kind: 'ite', cond: c, then: a, otherwise: b },
       );
     }
     if (Array.isArray(a) && Array.isArray(b)) {
@@ -273,6 +289,36 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
     let acc = init;
     for (let i = 0; i < n; i++) acc = f(acc, i);
     return acc;
+  }
+
+  countEq(s: BvSort, a: SArray, x: Term): Term {
+    assert(x.width === a.sort.value.width, 'countEq: value sort');
+    const T = this.terms;
+    const one = T.bv(s.width, 1);
+    const zero = T.bv(s.width, 0);
+    const indicator = (c: Term): Term => T.ite(c, one, zero);
+    const memo = new Map<SArray, Term>();
+    const go = (arr: SArray): Term => {
+      const hit = memo.get(arr);
+      if (hit) return hit;
+      const o = arr.origin;
+      let r: Term;
+      if (o.kind === 'store') {
+        // i < size: count(a) − [a[i] = x] + [v = x]; otherwise the store did nothing.
+        const inRange = arr.sort.size === 2 ** o.index.width ? T.true : T.ult(o.index, T.bv(o.index.width, arr.sort.size));
+        const before = go(o.parent);
+        const adjusted = T.add(T.sub(before, indicator(T.eq(this.select(o.parent, o.index), x))), indicator(T.eq(o.value, x)));
+        r = T.ite(inRange, adjusted, before);
+      } else if (o.kind === 'ite') r = T.ite(o.cond, go(o.then), go(o.otherwise));
+      else if (o.kind === 'const') r = T.ite(T.eq(o.value, x), T.bv(s.width, arr.sort.size & s.mask), zero);
+      else {
+        r = zero;
+        for (const e of arr.elems) r = T.add(r, indicator(T.eq(e, x)));
+      }
+      memo.set(arr, r);
+      return r;
+    };
+    return go(a);
   }
 
   count(s: BvSort, n: number, f: (i: number) => Term): Term {
