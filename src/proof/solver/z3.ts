@@ -1,4 +1,5 @@
 /** The default backend: a pool of worker threads, each with its own Z3 (z3-solver, pinned). */
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Backend, SolveAnswer, SolveRequest } from './backend.js';
 import type { WorkerReply, WorkerRequest } from './z3-worker.js';
@@ -24,8 +25,12 @@ export class Z3Pool implements Backend {
   private nextId = 0;
   private closed = false;
 
-  constructor(readonly jobs: number) {
-    for (let k = 0; k < Math.max(1, jobs); k++) this.slots.push(this.spawn());
+  /** Workers start on the first query, so a run answered from the cache never loads Z3. */
+  constructor(readonly jobs: number) {}
+
+  private start(): void {
+    if (this.slots.length > 0) return;
+    for (let k = 0; k < Math.max(1, this.jobs); k++) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
@@ -48,11 +53,13 @@ export class Z3Pool implements Backend {
     return slot;
   }
 
+  /** The pinned z3-solver package version (it fixes the Z3 build); part of every cache key. */
   async version(): Promise<string> {
-    return (this.slots[0] as Slot).ready;
+    return z3SolverVersion();
   }
 
   solve(request: SolveRequest): Promise<SolveAnswer> {
+    this.start();
     return new Promise((resolve) => {
       this.queue.push({ id: this.nextId++, request, resolve });
       this.pump();
@@ -126,4 +133,9 @@ export class Z3Pool implements Backend {
       }),
     );
   }
+}
+
+export function z3SolverVersion(): string {
+  const pkg = createRequire(import.meta.url)('z3-solver/package.json') as { version: string };
+  return `z3-solver ${pkg.version}`;
 }
