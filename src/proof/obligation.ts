@@ -11,6 +11,7 @@
  * - lemma: any statement of that shape.
  */
 import { assert } from '../common/errors.js';
+import type { Guards } from './guards.js';
 import type { Ops, Step } from './ops.js';
 import { describeSort, record, type BvSort, type RecordSort, type Theory, type Val } from './sorts.js';
 
@@ -312,5 +313,9 @@ export function noninterferenceObligations<S extends RecordSort>(prefix: string,
 export interface ProofTarget {
   readonly name: string;
   readonly description: string;
-  obligations(): Obligation[];
+  /**
+   * The obligations, built with `guards` (default: production). A target whose code names its guards
+   * through them supports the mutation check (`rampart prove --mutants`).
+   */
+  obligations(guards?: Guards): Obligation[];
 }

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../../common/errors.js';
 import { stableStringify } from '../../common/json.js';
 import { formatDetails, formatMs, formatResultLine, formatSummary } from '../../proof/format.js';
-import type { Obligation } from '../../proof/obligation.js';
+import { mutationCheck } from '../../proof/mutation.js';
+import type { Obligation, ProofTarget } from '../../proof/obligation.js';
 import {
   defaultRlimit,
   defaultTimeoutMs,
@@ -13,6 +14,7 @@ import {
   selectObligations,
   type ObligationResult,
 } from '../../proof/prover.js';
+import type { Guards } from '../../proof/guards.js';
 import { checkRegression, regressionFormat, type RegressionFile } from '../../proof/replay.js';
 import { intOption, parseOptions, type CliIO, type Command } from '../command.js';
 import { proofTargets } from '../prove-targets.js';
@@ -34,20 +36,26 @@ options:
   --no-cache              neither read nor write the cache
   --write-regression DIR  write each counterexample as DIR/<obligation>.json (replay with --replay)
   --replay FILE           replay a regression file concretely (repeatable): exit 1 while it still fails
+  --mutants               mutation check: for every named guard, prove a mutant without it; each must fail
+                          with a counterexample (exit 1 unless the kill rate is 100%)
   --list                  list the obligations and exit
   --json                  print the report as JSON (format documented in docs/proof.md)`;
 
-async function loadObligations(targets: readonly string[]): Promise<Obligation[]> {
-  const out: Obligation[] = [];
+async function loadTargets(targets: readonly string[]): Promise<ProofTarget[]> {
+  const out: ProofTarget[] = [];
   for (const name of targets) {
     const load = proofTargets[name];
     if (!load)
       throw new InputError('NO_SUCH_TARGET', `unknown proof target '${name}' (known: ${Object.keys(proofTargets).join(', ')})`, {
         field: 'TARGET',
       });
-    out.push(...(await load()).obligations());
+    out.push(await load());
   }
   return out;
+}
+
+async function loadObligations(targets: readonly string[]): Promise<Obligation[]> {
+  return (await loadTargets(targets)).flatMap((t) => t.obligations());
 }
 
 function regressionName(obligation: string): string {
@@ -122,6 +130,7 @@ export const proveCommand: Command = {
         'write-regression': { type: 'string' },
         replay: { type: 'string', multiple: true },
         list: { type: 'boolean' },
+        mutants: { type: 'boolean' },
         json: { type: 'boolean' },
       },
       true,
@@ -147,6 +156,28 @@ export const proveCommand: Command = {
 
     const cacheDir = values['no-cache'] ? undefined : resolve(values['cache-dir'] ?? join('.rampart', 'proof-cache'));
     const progress = new Progress(process.stderr.isTTY === true);
+
+    if (values.mutants) {
+      const only = values.only ?? [];
+      const loaded = await loadTargets(targets);
+      const build = (g: Guards) => selectObligations(loaded.flatMap((t) => t.obligations(g)), only);
+      const report = await mutationCheck(
+        build,
+        { backend, jobs, rlimit, timeoutMs, ...(cacheDir !== undefined ? { cacheDir } : {}) },
+        (m, done, total) => {
+          progress.clear();
+          if (!json) {
+            const by = m.killed ? `killed by ${m.killedBy.join(', ')}` : 'SURVIVED: no obligation fails without it';
+            io.out(`${m.killed ? '✓' : '✗'} ${m.guard}: ${by}`);
+          }
+          progress.draw(done, total, m.guard);
+        },
+      );
+      progress.clear();
+      if (json) io.out(stableStringify({ format: 'rampart-prove-mutants/1', targets, ...report }, 2));
+      else io.out(`\nkill rate: ${report.killed}/${report.guards} guards (${(report.killRate * 100).toFixed(1)}%)`);
+      return report.killed === report.guards ? 0 : 1;
+    }
     const width = Math.min(72, Math.max(0, ...obligations.map((o) => o.name.length)));
     if (!json) io.out(`rampart prove: ${obligations.length} obligations (${targets.join(', ')}) · ${jobs} jobs · ${backend}`);
     const report = await proveObligations(obligations, {
