@@ -1,6 +1,6 @@
 /**
  * One Z3 (z3-solver, wasm) per worker thread: `check()` is serialised per module instance, so parallelism
- * comes from several workers. Only the low-level `eval_smtlib2_string` entry is used (the high-level API's
+ * comes from several workers. Only the low-level SMT-LIB entry is used (the high-level API's
  * finalizers raced solver calls in measurements here). A fresh context per query keeps the rlimit per query
  * and leaves no state behind.
  */
@@ -23,13 +23,41 @@ if (!port) throw new Error('z3-worker must run in a worker thread');
 const api = await init();
 const { Z3 } = api;
 
+interface Emscripten {
+  HEAPU8: Uint8Array;
+  _malloc(n: number): number;
+  _free(p: number): void;
+  _async_Z3_eval_smtlib2_string(ctx: unknown, text: number): void;
+  async_call(f: (ctx: unknown, text: number) => void, ctx: unknown, text: number): Promise<string>;
+}
+const em = api.em as Emscripten;
+
+/**
+ * `Z3.eval_smtlib2_string` passes the text through emscripten's `ccall`, which puts it on the C stack and
+ * pops it as soon as the call returns — while the solver thread it started is still reading it. Measured
+ * here: one query in ~40 failed with a parse error at a random place. So the text goes on the heap, and is
+ * freed only once the solver has answered.
+ */
+async function evalSmtlib(ctx: unknown, text: string): Promise<string> {
+  const bytes = new TextEncoder().encode(text);
+  const ptr = em._malloc(bytes.length + 1);
+  if (ptr === 0) throw new Error(`cannot allocate ${bytes.length} bytes for the query`);
+  try {
+    em.HEAPU8.set(bytes, ptr);
+    em.HEAPU8[ptr + bytes.length] = 0;
+    return await em.async_call(em._async_Z3_eval_smtlib2_string, ctx, ptr);
+  } finally {
+    em._free(ptr);
+  }
+}
+
 async function solve(text: string, variables: readonly string[], rlimit: number): Promise<SolveAnswer> {
   const start = performance.now();
   const cfg = Z3.mk_config();
   const ctx = Z3.mk_context(cfg);
   Z3.del_config(cfg);
   try {
-    const out = await Z3.eval_smtlib2_string(ctx, `${optionsPrefix(rlimit)}${text}(check-sat)\n`);
+    const out = await evalSmtlib(ctx, `${optionsPrefix(rlimit)}${text}(check-sat)\n`);
     const lines = out.trim().split('\n');
     const status = statusOf(lines[lines.length - 1] ?? '');
     if (status === 'error') return { status, reason: out.trim().slice(0, 2000), ms: performance.now() - start };
@@ -39,13 +67,13 @@ async function solve(text: string, variables: readonly string[], rlimit: number)
       // get-value in chunks keeps each answer string small.
       for (let k = 0; k < variables.length; k += 512) {
         const names = variables.slice(k, k + 512).map((v) => `|${v}|`).join(' ');
-        const values = await Z3.eval_smtlib2_string(ctx, `(get-value (${names}))`);
+        const values = await evalSmtlib(ctx, `(get-value (${names}))`);
         for (const [name, value] of parseModel(values)) model[name] = value;
       }
       return { status, model, ms };
     }
     if (status === 'unknown') {
-      const reason = await Z3.eval_smtlib2_string(ctx, '(get-info :reason-unknown)');
+      const reason = await evalSmtlib(ctx, '(get-info :reason-unknown)');
       return { status, reason: reason.trim(), ms };
     }
     return { status, ms };
