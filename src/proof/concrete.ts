@@ -214,6 +214,11 @@ export const concreteOps: Ops<ConcreteTheory> = {
     for (let i = 0; i < n; i++) acc = f(acc, i);
     return acc;
   },
+  sum: (s, a) => {
+    let t = 0;
+    for (let i = 0; i < a.sort.size; i++) t = (t + a.get(i)) % 2 ** s.width;
+    return t;
+  },
   countEq: (s, a, x) => {
     let k = 0;
     for (let i = 0; i < a.sort.size; i++) if (a.get(i) === x) k++;

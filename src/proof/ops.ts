@@ -79,6 +79,11 @@ export interface Ops<T extends Theory> {
    * counts: symbolically it is computed incrementally along the stores that built `a`.
    */
   countEq(s: BvSort, a: T['arr'], x: T['bv']): T['bv'];
+  /**
+   * The sum of the entries of `a`, each zero-extended to sort s, modulo 2^s.width (quotas, budgets).
+   * Symbolically computed incrementally along the stores that built `a`, like `countEq`.
+   */
+  sum(s: BvSort, a: T['arr']): T['bv'];
   /** How many i in 0 … n − 1 satisfy f, as a bitvector of sort s. */
   count(s: BvSort, n: number, f: (i: number) => T['bool']): T['bv'];
 }

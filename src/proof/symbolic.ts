@@ -321,6 +321,31 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
     return go(a);
   }
 
+  sum(s: BvSort, a: SArray): Term {
+    assert(s.width >= a.sort.value.width, 'sum: the result sort must be at least as wide as the entries');
+    const T = this.terms;
+    const memo = new Map<SArray, Term>();
+    const go = (arr: SArray): Term => {
+      const hit = memo.get(arr);
+      if (hit) return hit;
+      const o = arr.origin;
+      let r: Term;
+      if (o.kind === 'store') {
+        const inRange = arr.sort.size === 2 ** o.index.width ? T.true : T.ult(o.index, T.bv(o.index.width, arr.sort.size));
+        const before = go(o.parent);
+        const adjusted = T.add(T.sub(before, T.zext(s.width, this.select(o.parent, o.index))), T.zext(s.width, o.value));
+        r = T.ite(inRange, adjusted, before);
+      } else if (o.kind === 'ite') r = T.ite(o.cond, go(o.then), go(o.otherwise));
+      else {
+        r = T.bv(s.width, 0);
+        for (const e of arr.elems) r = T.add(r, T.zext(s.width, e));
+      }
+      memo.set(arr, r);
+      return r;
+    };
+    return go(a);
+  }
+
   count(s: BvSort, n: number, f: (i: number) => Term): Term {
     const T = this.terms;
     const one = T.bv(s.width, 1);
