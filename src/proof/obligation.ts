@@ -145,7 +145,10 @@ export function refinementObligations<SI extends RecordSort, SS extends RecordSo
   const agree = <T extends Theory>(o: Ops<T>, abs: Val<T, SS>, spec: Val<T, SS>): Clauses<T> => {
     const out: Record<string, T['bool']> = {};
     for (const f of Object.keys(r.spec.state.fields)) {
-      out[`AF.${f} = spec.${f}`] = o.equal((abs as Record<string, unknown>)[f], (spec as Record<string, unknown>)[f]);
+      out[`AF.${f} = spec.${f}`] = o.equal(
+        (abs as Record<string, unknown>)[f],
+        (spec as Record<string, unknown>)[f],
+      );
     }
     return out;
   };
@@ -220,7 +223,10 @@ export interface FlowPolicyDef<S extends RecordSort> {
 }
 
 /** Unwinding conditions per call: output consistency, weak step consistency, local respect. */
-export function noninterferenceObligations<S extends RecordSort>(prefix: string, p: FlowPolicyDef<S>): Obligation[] {
+export function noninterferenceObligations<S extends RecordSort>(
+  prefix: string,
+  p: FlowPolicyDef<S>,
+): Obligation[] {
   const out: Obligation[] = [];
   const inv = <T extends Theory>(o: Ops<T>, s: Val<T, S>, name: string): Clauses<T> =>
     p.invariant ? prefixed(`${name}: `, p.invariant(o, s)) : {};
@@ -252,7 +258,10 @@ export function noninterferenceObligations<S extends RecordSort>(prefix: string,
       name: `${prefix}/step-consistency/${call}`,
       kind: 'step-consistency',
       inputs: two,
-      check: <T extends Theory>(o: Ops<T>, x: { s: Val<T, S>; t: Val<T, S>; args: Val<T, RecordSort>; u: T['bv'] }) => {
+      check: <T extends Theory>(
+        o: Ops<T>,
+        x: { s: Val<T, S>; t: Val<T, S>; args: Val<T, RecordSort>; u: T['bv'] },
+      ) => {
         const d = p.actor(o, call, x.s, x.args);
         const rs = def.run(o, x.s, x.args);
         const rt = def.run(o, x.t, x.args);

@@ -27,9 +27,15 @@ export function buildQuery(ob: Obligation): BuiltQuery {
   const o = new SymbolicOps();
   const x = freshValue(o, ob.inputs, '');
   const c = ob.check<SymbolicTheory>(o, x as never);
-  const assertions = Object.entries(c.assume ?? {}).map(([name, term]) => ({ term, comment: `assume ${name}` }));
+  const assertions = Object.entries(c.assume ?? {}).map(([name, term]) => ({
+    term,
+    comment: `assume ${name}`,
+  }));
   const names = Object.keys(c.prove);
-  assertions.push({ term: o.not(o.and(...Object.values(c.prove))), comment: `negated goal: ${names.join(' ∧ ')}` });
+  assertions.push({
+    term: o.not(o.and(...Object.values(c.prove))),
+    comment: `negated goal: ${names.join(' ∧ ')}`,
+  });
   const q = printAssertions(assertions);
   return {
     text: `; obligation ${ob.name}\n${q.text}`,
@@ -110,7 +116,9 @@ export function selectObligations(all: readonly Obligation[], patterns: readonly
   const chosen = all.filter((ob) => res.some((re) => re.test(ob.name)));
   for (const [k, re] of res.entries()) {
     if (!all.some((ob) => re.test(ob.name)))
-      throw new InputError('NO_SUCH_OBLIGATION', `--only '${patterns[k]}' matches no obligation`, { field: 'only' });
+      throw new InputError('NO_SUCH_OBLIGATION', `--only '${patterns[k]}' matches no obligation`, {
+        field: 'only',
+      });
   }
   return chosen;
 }
@@ -119,7 +127,10 @@ function openBackend(id: BackendId, jobs: number): Backend {
   return id === 'z3' ? new Z3Pool(jobs) : new Cvc5Backend(jobs);
 }
 
-function combine(answers: readonly { id: BackendId; answer: SolveAnswer }[]): { answer: SolveAnswer; disagreement?: string } {
+function combine(answers: readonly { id: BackendId; answer: SolveAnswer }[]): {
+  answer: SolveAnswer;
+  disagreement?: string;
+} {
   const [first, ...rest] = answers;
   if (!first) return { answer: { status: 'error', reason: 'no backend', ms: 0 } };
   const ms = answers.reduce((t, a) => t + a.answer.ms, 0);
@@ -134,14 +145,19 @@ function combine(answers: readonly { id: BackendId; answer: SolveAnswer }[]): { 
     if (a !== b) {
       // One definite, one not: the weaker (non-definite) answer decides, so nothing is proven by one alone.
       const weak = a === 'sat' || a === 'unsat' ? other : first;
-      return { answer: { ...weak.answer, ms, reason: `${weak.id}: ${weak.answer.reason ?? weak.answer.status}` } };
+      return {
+        answer: { ...weak.answer, ms, reason: `${weak.id}: ${weak.answer.reason ?? weak.answer.status}` },
+      };
     }
   }
   return { answer: { ...first.answer, ms } };
 }
 
 /** Proves a list of obligations; the backends are started and stopped inside. */
-export async function proveObligations(obligations: readonly Obligation[], options: ProverOptions): Promise<ProofReport> {
+export async function proveObligations(
+  obligations: readonly Obligation[],
+  options: ProverOptions,
+): Promise<ProofReport> {
   const start = performance.now();
   const ids: BackendId[] = options.backend === 'both' ? ['z3', 'cvc5'] : [options.backend];
   const backends: Backend[] = [];

@@ -70,7 +70,10 @@ export type ReplayVerdict =
   | { readonly code: 'mismatch'; readonly detail: string; readonly counterexample: Counterexample };
 
 /** Replays a model; `mismatch` when the concrete run does not confirm the solver's counterexample. */
-export function replayModel(ob: Obligation, model: Readonly<Record<string, number | boolean>>): ReplayVerdict {
+export function replayModel(
+  ob: Obligation,
+  model: Readonly<Record<string, number | boolean>>,
+): ReplayVerdict {
   const inputs = inputsFromModel(ob, model);
   const r = replayConcrete(ob, inputs);
   const violated = Object.entries(r.prove)
@@ -87,7 +90,8 @@ export function replayModel(ob: Obligation, model: Readonly<Record<string, numbe
   if (violated.length === 0)
     return {
       code: 'mismatch',
-      detail: 'the concrete replay satisfies every goal clause the solver says fails: the interpreters disagree',
+      detail:
+        'the concrete replay satisfies every goal clause the solver says fails: the interpreters disagree',
       counterexample: cex,
     };
   return { code: 'confirmed', counterexample: cex };

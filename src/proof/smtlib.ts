@@ -70,7 +70,8 @@ export function printAssertions(assertions: readonly { term: Term; comment?: str
       if (printed.has(t)) continue;
       if (!expanded) {
         work.push([t, true]);
-        for (let k = t.args.length - 1; k >= 0; k--) if (!printed.has(t.args[k] as Term)) work.push([t.args[k] as Term, false]);
+        for (let k = t.args.length - 1; k >= 0; k--)
+          if (!printed.has(t.args[k] as Term)) work.push([t.args[k] as Term, false]);
         continue;
       }
       const body = emit(t);

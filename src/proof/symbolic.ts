@@ -141,7 +141,10 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
   }
 
   private index(a: SArray, i: Term, what: string): void {
-    assert(i.width === a.sort.index.width, `${what}: index is bv${i.width}, array indexed by bv${a.sort.index.width}`);
+    assert(
+      i.width === a.sort.index.width,
+      `${what}: index is bv${i.width}, array indexed by bv${a.sort.index.width}`,
+    );
   }
 
   /** Entry k of `elems` if `i = k`, for k < elems.length; `outside` otherwise (ite chain). */
@@ -151,7 +154,8 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
     if (i.isConst) return i.value < n ? (elems[i.value] as Term) : (outside as Term);
     // When every index value is in range the last entry needs no test.
     let acc = outside ?? (elems[n - 1] as Term);
-    for (let k = outside ? n - 1 : n - 2; k >= 0; k--) acc = T.ite(T.eq(i, T.bv(i.width, k)), elems[k] as Term, acc);
+    for (let k = outside ? n - 1 : n - 2; k >= 0; k--)
+      acc = T.ite(T.eq(i, T.bv(i.width, k)), elems[k] as Term, acc);
     return acc;
   }
 
@@ -163,7 +167,10 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
 
   store(a: SArray, i: Term, v: Term): SArray {
     this.index(a, i, 'store');
-    assert(v.width === a.sort.value.width, `store: value is bv${v.width}, array holds bv${a.sort.value.width}`);
+    assert(
+      v.width === a.sort.value.width,
+      `store: value is bv${v.width}, array holds bv${a.sort.value.width}`,
+    );
     const T = this.terms;
     if (i.isConst) {
       if (i.value >= a.sort.size) return a;
@@ -181,7 +188,10 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
   private rowCol(m: SArray, row: Term, col: Term): { rows: number; cols: number } {
     const shape = m.sort.matrix;
     assert(shape !== undefined, 'select2/store2 need a matrix-sorted array');
-    assert(row.width === m.sort.index.width && col.width === shape.colIndex.width, 'select2/store2: index sorts');
+    assert(
+      row.width === m.sort.index.width && col.width === shape.colIndex.width,
+      'select2/store2: index sorts',
+    );
     return shape;
   }
 
@@ -191,7 +201,8 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
     const rowFull = rows === 2 ** row.width;
     const colFull = cols === 2 ** col.width;
     const perRow: Term[] = [];
-    for (let r = 0; r < rows; r++) perRow.push(this.choose(m.elems.slice(r * cols, (r + 1) * cols), col, colFull ? undefined : zero));
+    for (let r = 0; r < rows; r++)
+      perRow.push(this.choose(m.elems.slice(r * cols, (r + 1) * cols), col, colFull ? undefined : zero));
     return this.choose(perRow, row, rowFull ? undefined : zero);
   }
 
@@ -202,7 +213,11 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
     return new SArray(
       m.sort,
       m.elems.map((e, k) =>
-        T.ite(T.and([T.eq(row, T.bv(row.width, Math.floor(k / cols))), T.eq(col, T.bv(col.width, k % cols))]), v, e),
+        T.ite(
+          T.and([T.eq(row, T.bv(row.width, Math.floor(k / cols))), T.eq(col, T.bv(col.width, k % cols))]),
+          v,
+          e,
+        ),
       ),
     );
   }
@@ -258,7 +273,8 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
         assert(x.length === y.length, 'equal: tuples of different lengths');
         x.forEach((e, k) => walk(e, y[k]));
       } else if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object') {
-        for (const k of Object.keys(x)) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]);
+        for (const k of Object.keys(x))
+          walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]);
       } else parts.push(this.terms.false);
     };
     walk(a, b);
@@ -305,9 +321,13 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
       let r: Term;
       if (o.kind === 'store') {
         // i < size: count(a) − [a[i] = x] + [v = x]; otherwise the store did nothing.
-        const inRange = arr.sort.size === 2 ** o.index.width ? T.true : T.ult(o.index, T.bv(o.index.width, arr.sort.size));
+        const inRange =
+          arr.sort.size === 2 ** o.index.width ? T.true : T.ult(o.index, T.bv(o.index.width, arr.sort.size));
         const before = go(o.parent);
-        const adjusted = T.add(T.sub(before, indicator(T.eq(this.select(o.parent, o.index), x))), indicator(T.eq(o.value, x)));
+        const adjusted = T.add(
+          T.sub(before, indicator(T.eq(this.select(o.parent, o.index), x))),
+          indicator(T.eq(o.value, x)),
+        );
         r = T.ite(inRange, adjusted, before);
       } else if (o.kind === 'ite') r = T.ite(o.cond, go(o.then), go(o.otherwise));
       else if (o.kind === 'const') r = T.ite(T.eq(o.value, x), T.bv(s.width, arr.sort.size & s.mask), zero);
@@ -331,9 +351,13 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
       const o = arr.origin;
       let r: Term;
       if (o.kind === 'store') {
-        const inRange = arr.sort.size === 2 ** o.index.width ? T.true : T.ult(o.index, T.bv(o.index.width, arr.sort.size));
+        const inRange =
+          arr.sort.size === 2 ** o.index.width ? T.true : T.ult(o.index, T.bv(o.index.width, arr.sort.size));
         const before = go(o.parent);
-        const adjusted = T.add(T.sub(before, T.zext(s.width, this.select(o.parent, o.index))), T.zext(s.width, o.value));
+        const adjusted = T.add(
+          T.sub(before, T.zext(s.width, this.select(o.parent, o.index))),
+          T.zext(s.width, o.value),
+        );
         r = T.ite(inRange, adjusted, before);
       } else if (o.kind === 'ite') r = T.ite(o.cond, go(o.then), go(o.otherwise));
       else {
@@ -382,7 +406,11 @@ export function freshValue<S extends Sort>(o: SymbolicOps, sort: S, name: string
 }
 
 /** The concrete value a symbolic value denotes under an assignment (a model, or random inputs). */
-export function concretize<S extends Sort>(sort: S, value: SymbolicValue<S>, env: Env): Val<ConcreteTheory, S> {
+export function concretize<S extends Sort>(
+  sort: S,
+  value: SymbolicValue<S>,
+  env: Env,
+): Val<ConcreteTheory, S> {
   switch (sort.kind) {
     case 'bool':
       return evaluate(value as Term, env) as Val<ConcreteTheory, S>;

@@ -106,7 +106,10 @@ export class TermStore {
   }
 
   bv(width: number, value: number): Term {
-    assert(Number.isInteger(value) && value >= 0 && value <= maskOf(width), `constant ${value} does not fit bv${width}`);
+    assert(
+      Number.isInteger(value) && value >= 0 && value <= maskOf(width),
+      `constant ${value} does not fit bv${width}`,
+    );
     return this.mk('const', width, [], value, '');
   }
 
@@ -212,7 +215,13 @@ export class TermStore {
     return a.width;
   }
 
-  private binary(op: TermOp, a: Term, b: Term, fold: (x: number, y: number) => number, commutative: boolean): Term {
+  private binary(
+    op: TermOp,
+    a: Term,
+    b: Term,
+    fold: (x: number, y: number) => number,
+    commutative: boolean,
+  ): Term {
     const w = this.bv2(a, b, op);
     if (a.isConst && b.isConst) return this.bv(w, fold(a.value, b.value));
     if (commutative && (a.isConst || (!b.isConst && b.id < a.id))) [a, b] = [b, a];
@@ -330,7 +339,10 @@ export class TermStore {
   }
 
   extract(hi: number, lo: number, a: Term): Term {
-    assert(Number.isInteger(hi) && Number.isInteger(lo) && 0 <= lo && lo <= hi && hi < a.width, `bad extract ${hi}:${lo} of bv${a.width}`);
+    assert(
+      Number.isInteger(hi) && Number.isInteger(lo) && 0 <= lo && lo <= hi && hi < a.width,
+      `bad extract ${hi}:${lo} of bv${a.width}`,
+    );
     if (lo === 0 && hi === a.width - 1) return a;
     if (a.isConst) return this.bv(hi - lo + 1, bvExtract(hi, lo, a.value));
     return this.mk('extract', hi - lo + 1, [a], 0, `${hi}:${lo}`);

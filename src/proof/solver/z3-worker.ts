@@ -10,7 +10,13 @@ import { optionsPrefix, statusOf, type SolveAnswer } from './backend.js';
 import { parseModel } from '../smtlib.js';
 
 export type WorkerRequest =
-  | { readonly type: 'solve'; readonly id: number; readonly text: string; readonly variables: readonly string[]; readonly rlimit: number }
+  | {
+      readonly type: 'solve';
+      readonly id: number;
+      readonly text: string;
+      readonly variables: readonly string[];
+      readonly rlimit: number;
+    }
   | { readonly type: 'close' };
 
 export type WorkerReply =
@@ -60,13 +66,17 @@ async function solve(text: string, variables: readonly string[], rlimit: number)
     const out = await evalSmtlib(ctx, `${optionsPrefix(rlimit)}${text}(check-sat)\n`);
     const lines = out.trim().split('\n');
     const status = statusOf(lines[lines.length - 1] ?? '');
-    if (status === 'error') return { status, reason: out.trim().slice(0, 2000), ms: performance.now() - start };
+    if (status === 'error')
+      return { status, reason: out.trim().slice(0, 2000), ms: performance.now() - start };
     const ms = performance.now() - start;
     if (status === 'sat') {
       const model: Record<string, number | boolean> = {};
       // get-value in chunks keeps each answer string small.
       for (let k = 0; k < variables.length; k += 512) {
-        const names = variables.slice(k, k + 512).map((v) => `|${v}|`).join(' ');
+        const names = variables
+          .slice(k, k + 512)
+          .map((v) => `|${v}|`)
+          .join(' ');
         const values = await evalSmtlib(ctx, `(get-value (${names}))`);
         for (const [name, value] of parseModel(values)) model[name] = value;
       }
