@@ -63,7 +63,7 @@ function formatShown(
       .filter(([p, x]) => before.get(p) !== x)
       .map(([p, x]) => `${p}: ${formatValue(before.get(p))} → ${formatValue(x)}`);
     return [
-      `${indent}${key} (changes from ${prevKey}): ${changes.length === 0 ? 'none' : ''}`,
+      `${indent}${key} (changes from ${prevKey}):${changes.length === 0 ? ' none' : ''}`,
       ...changes.map((c) => `${indent}  ${c}`),
     ];
   }
