@@ -168,13 +168,19 @@ export async function proveObligations(
     const total = obligations.length;
     options.onStart?.(total);
     let done = 0;
-    const results = await Promise.all(
-      obligations.map(async (ob) => {
-        const r = await proveOne(ob, backends, versions, cache, options);
-        options.onResult?.(r, ++done, total);
-        return r;
-      }),
-    );
+    // Stating an obligation runs on this thread; yielding between them lets the solvers start on the
+    // first queries while later ones are still being stated.
+    const pending: Promise<ObligationResult>[] = [];
+    for (const ob of obligations) {
+      pending.push(
+        proveOne(ob, backends, versions, cache, options).then((r) => {
+          options.onResult?.(r, ++done, total);
+          return r;
+        }),
+      );
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const results = await Promise.all(pending);
     const count = (s: ObligationStatus): number => results.filter((r) => r.status === s).length;
     return {
       backends: versions,
