@@ -6,7 +6,15 @@
 export { array, bv, boolSort, describeSort, indexSort, matrix, record } from './sorts.js';
 export type { ArraySort, BoolSort, BvSort, Fields, RecordSort, Sort, Theory, Val } from './sorts.js';
 export type { Ops, Step } from './ops.js';
-export { CArray, ConcreteMachine, concreteOps, copyValue, valueFromJSON, valueToJSON, zeroValue } from './concrete.js';
+export {
+  CArray,
+  ConcreteMachine,
+  concreteOps,
+  copyValue,
+  valueFromJSON,
+  valueToJSON,
+  zeroValue,
+} from './concrete.js';
 export type { ConcreteTheory, ConcreteValue } from './concrete.js';
 export { SymbolicOps, SArray, freshValue, concretize } from './symbolic.js';
 export type { SymbolicTheory, SymbolicValue } from './symbolic.js';
@@ -30,8 +38,20 @@ export type {
   ProofTarget,
   RefinementDef,
 } from './obligation.js';
-export { buildQuery, proveObligations, selectObligations, defaultRlimit, defaultTimeoutMs } from './prover.js';
-export type { ObligationResult, ObligationStatus, ProofReport, ProofSummary, ProverOptions } from './prover.js';
+export {
+  buildQuery,
+  proveObligations,
+  selectObligations,
+  defaultRlimit,
+  defaultTimeoutMs,
+} from './prover.js';
+export type {
+  ObligationResult,
+  ObligationStatus,
+  ProofReport,
+  ProofSummary,
+  ProverOptions,
+} from './prover.js';
 export { mutationCheck, discoverGuards } from './mutation.js';
 export type { MutantResult, MutationReport } from './mutation.js';
 export { checkRegression, replayConcrete, replayModel, regressionFormat } from './replay.js';
