@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type {
+  Guards} from '../../src/proof/index.js';
 import {
   ConcreteMachine,
   concreteOps,
-  Guards,
   mutationCheck,
   proveObligations,
 } from '../../src/proof/index.js';
