@@ -1,13 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type {
-  Guards} from '../../src/proof/index.js';
-import {
-  ConcreteMachine,
-  concreteOps,
-  mutationCheck,
-  proveObligations,
-} from '../../src/proof/index.js';
+import type { Guards } from '../../src/proof/index.js';
+import { ConcreteMachine, concreteOps, mutationCheck, proveObligations } from '../../src/proof/index.js';
 import { capCopy, EPERM, GRANT, KState, kernelSketchObligations, OK } from './kernel-sketch.js';
 
 test('the API sketch runs concretely', () => {
