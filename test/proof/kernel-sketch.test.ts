@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Guards } from '../../src/proof/index.js';
-import { ConcreteMachine, concreteOps, mutationCheck, proveObligations } from '../../src/proof/index.js';
+import { ConcreteMachine, concreteOps, proveObligations } from '../../src/proof/index.js';
 import { capCopy, EPERM, GRANT, KState, kernelSketchObligations, OK } from './kernel-sketch.js';
 
 test('the API sketch runs concretely', () => {
@@ -24,20 +23,11 @@ test('the API sketch runs concretely', () => {
   );
 });
 
-test('the API sketch is proven, and every guard is needed', async () => {
+test('the API sketch is proven', async () => {
   const options = { backend: 'z3' as const, jobs: 2, rlimit: 50_000_000, timeoutMs: 120_000 };
   const report = await proveObligations(kernelSketchObligations(), options);
   assert.deepEqual(
     report.results.map((r) => r.status),
     ['proven', 'proven', 'proven'],
-  );
-  const mutants = await mutationCheck((g: Guards) => kernelSketchObligations(g), options);
-  assert.deepEqual(
-    mutants.mutants.map((m) => [m.guard, m.killed]),
-    [
-      ['copy.grant', true],
-      ['copy.empty', true],
-      ['copy.attenuate', true],
-    ],
   );
 });
