@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError } from '../../common/errors.js';
+import { InputError, RampartError } from '../../common/errors.js';
 import { stableStringify } from '../../common/json.js';
 import { formatDetails, formatMs, formatResultLine, formatSummary } from '../../proof/format.js';
 import { mutationCheck } from '../../proof/mutation.js';
@@ -58,8 +58,21 @@ async function loadTargets(targets: readonly string[]): Promise<ProofTarget[]> {
   return out;
 }
 
+/** Target name of every obligation, for regression files. */
+const targetOf = new Map<string, string>();
+
 async function loadObligations(targets: readonly string[]): Promise<Obligation[]> {
-  return (await loadTargets(targets)).flatMap((t) => t.obligations());
+  const out: Obligation[] = [];
+  const loaded = await loadTargets(targets);
+  for (const [k, t] of loaded.entries()) {
+    for (const ob of t.obligations()) {
+      if (targetOf.has(ob.name) && out.some((o) => o.name === ob.name))
+        throw new RampartError('DUPLICATE_OBLIGATION', `two obligations are named '${ob.name}'`);
+      targetOf.set(ob.name, targets[k] ?? t.name);
+      out.push(ob);
+    }
+  }
+  return out;
 }
 
 function regressionName(obligation: string): string {
@@ -238,7 +251,7 @@ export const proveCommand: Command = {
       mkdirSync(dir, { recursive: true });
       for (const r of failed) {
         if (r.status !== 'failed' || !r.counterexample) continue;
-        const target = targets.find((t) => r.name.startsWith(`${t}/`)) ?? targets[0] ?? '';
+        const target = targetOf.get(r.name) ?? '';
         const file: RegressionFile = {
           format: regressionFormat,
           target,
