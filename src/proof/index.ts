@@ -21,6 +21,7 @@ export type { SymbolicTheory, SymbolicValue } from './symbolic.js';
 export { Guards, productionGuards } from './guards.js';
 export {
   defineCall,
+  integrityObligations,
   invariantObligations,
   lemma,
   noninterferenceObligations,
@@ -30,6 +31,8 @@ export type {
   CallDef,
   Check,
   Clauses,
+  EntryAt,
+  IntegrityDef,
   FlowPolicyDef,
   Invariant,
   MachineDef,

@@ -37,6 +37,7 @@ test('every example obligation is proven', async () => {
     'invariant-step',
     'refinement-init',
     'refinement-step',
+    'integrity',
     'output-consistency',
     'step-consistency',
     'local-respect',

@@ -6,6 +6,7 @@ import type { Guards } from '../guards.js';
 import { productionGuards } from '../guards.js';
 import {
   defineCall,
+  integrityObligations,
   invariantObligations,
   refinementObligations,
   type MachineDef,
@@ -231,6 +232,16 @@ export function pagesObligations(prefix: string, g: Guards = productionGuards): 
   return [
     ...invariantObligations(`${prefix}/pages`, m, pagesInvariant),
     ...invariantObligations(`${prefix}/pages-spec`, pagesSpec, specInvariant),
+    // A domain changes only the ownership of pages it owns or that are free (counts follow ownership).
+    ...integrityObligations(`${prefix}/pages`, {
+      machine: m,
+      actor: (_o, _call, _s, args) => args['caller'],
+      mayWrite: (o, s, actor, at) => {
+        if (at.field === 'refs') return o.true;
+        const owner = o.select(s.owner, o.lit(Page, at.index ?? 0));
+        return o.or(o.eq(owner, actor), o.eq(owner, o.lit(Domain, FREE)));
+      },
+    }),
     ...refinementObligations(`${prefix}/pages`, {
       impl: m,
       spec: pagesSpec,

@@ -8,6 +8,7 @@ import type { Guards } from '../guards.js';
 import { productionGuards } from '../guards.js';
 import {
   defineCall,
+  integrityObligations,
   invariantObligations,
   noninterferenceObligations,
   type MachineDef,
@@ -107,6 +108,15 @@ export function portsObligations(prefix: string, g: Guards = productionGuards): 
         o.ult(o.select(s.from, o.lit(Dom, d)), o.lit(Dom, NDOMAINS)),
       ),
     })),
+    // A domain writes only its own scratch state and the ports the policy lets it reach.
+    ...integrityObligations(`${prefix}/ports`, {
+      machine: m,
+      actor: (_o, _call, _s, args) => args['caller'],
+      mayWrite: (o, _s, actor, at) =>
+        at.field === 'local'
+          ? o.eq(actor, o.lit(Dom, at.index ?? 0))
+          : mayFlow(o, actor, o.lit(Dom, at.index ?? 0)),
+    }),
     ...noninterferenceObligations(`${prefix}/ports`, {
       machine: m,
       domain: Dom,
