@@ -131,7 +131,11 @@ test('cache: a second run is answered from the cache; a change re-solves only wh
       cacheDir: dir,
     });
     const resolved = changed.results.filter((r) => !r.cached).map((r) => r.name);
-    assert.deepEqual(resolved.sort(), ['c/pages/invariant/transfer', 'c/pages/refinement/transfer']);
+    assert.deepEqual(resolved.sort(), [
+      'c/pages/integrity/transfer',
+      'c/pages/invariant/transfer',
+      'c/pages/refinement/transfer',
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
