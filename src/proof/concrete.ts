@@ -204,6 +204,14 @@ export const concreteOps: Ops<ConcreteTheory> = {
   constArray: (sort, v) => CArray.filled(sort, v),
   ite: (c, t, e) => (c ? t() : e()),
   equal: (a, b) => equalValues(a, b),
+  forall: (_s, n, f) => {
+    for (let i = 0; i < n; i++) if (!f(i)) return false;
+    return true;
+  },
+  forall2: (_r, rows, _c, cols, f) => {
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) if (!f(i, j)) return false;
+    return true;
+  },
   all: (n, f) => {
     for (let i = 0; i < n; i++) if (!f(i)) return false;
     return true;

@@ -12,6 +12,7 @@ import type { Backend, BackendId, SolveAnswer } from './solver/backend.js';
 import { Cvc5Backend } from './solver/cvc5.js';
 import { Z3Pool } from './solver/z3.js';
 import { freshValue, SymbolicOps, type SymbolicTheory } from './symbolic.js';
+import type { Term } from './term.js';
 
 export interface BuiltQuery {
   readonly text: string;
@@ -19,29 +20,92 @@ export interface BuiltQuery {
   /** Distinct terms built while stating the obligation. */
   readonly terms: number;
   readonly buildMs: number;
+  /**
+   * Whether quantified hypotheses were instantiated at chosen indices only (weaker than the full
+   * hypothesis: sound, but a model may then be spurious — the replay tells).
+   */
+  readonly instantiated: boolean;
 }
 
-/** States an obligation: hypotheses asserted, goal negated. Unsatisfiable means proven. */
+/** Top-level conjuncts of a Boolean term. */
+function conjuncts(t: Term): Term[] {
+  return t.op === 'and' ? t.args.flatMap(conjuncts) : [t];
+}
+
+/** Rounds of hypothesis instantiation: indices found by one round are candidates for the next. */
+const instantiationRounds = 2;
+
+/**
+ * States an obligation: hypotheses asserted, goal negated — unsatisfiable means proven. Quantifiers made
+ * with `forall` at the top of a goal clause are proven for a fresh witness index; at the top of a
+ * hypothesis they are instantiated at every index the step, the goal and earlier instances read or wrote
+ * in the same index space; anywhere else they are unrolled.
+ */
 export function buildQuery(ob: Obligation): BuiltQuery {
   const start = performance.now();
   const o = new SymbolicOps();
+  const T = o.terms;
   const x = freshValue(o, ob.inputs, '');
   const c = ob.check<SymbolicTheory>(o, x as never);
-  const assertions = Object.entries(c.assume ?? {}).map(([name, term]) => ({
-    term,
-    comment: `assume ${name}`,
-  }));
+  const assertions: { term: Term; comment?: string }[] = [];
+
+  // Goals: skolemise top-level quantifiers.
+  const goalParts: Term[] = [];
+  let witnesses = 0;
+  for (const t of Object.values(c.prove)) {
+    for (const part of conjuncts(t)) {
+      if (part.op !== 'forall') {
+        goalParts.push(part);
+        continue;
+      }
+      const q = T.quantifier(part);
+      const w = witnesses++;
+      const k = q.space.dims.map((d, j) => T.variable(`witness!${w}.${j}`, d.width));
+      const inRange = q.space.dims.map((d, j) =>
+        d.size === 2 ** d.width ? T.true : T.ult(k[j] as Term, T.bv(d.width, d.size)),
+      );
+      assertions.push({ term: T.and(inRange), comment: `witness ${w} of a quantified goal is in range` });
+      goalParts.push(q.body(k));
+    }
+  }
+  const goal = T.and(goalParts);
+
+  // Hypotheses: instantiate top-level quantifiers at the touched indices.
+  const quantified: { q: ReturnType<typeof T.quantifier>; name: string }[] = [];
+  for (const [name, t] of Object.entries(c.assume ?? {})) {
+    for (const part of conjuncts(t)) {
+      if (part.op === 'forall') quantified.push({ q: T.quantifier(part), name });
+      else assertions.push({ term: part, comment: `assume ${name}` });
+    }
+  }
+  const instantiatedAt = new Set<string>();
+  for (let round = 0; round < instantiationRounds && quantified.length > 0; round++) {
+    const candidates = new Map<string, (readonly Term[])[]>();
+    for (const [key, m] of o.touched) candidates.set(key, [...m.values()]);
+    let added = false;
+    for (const [n, { q, name }] of quantified.entries()) {
+      for (const index of candidates.get(q.space.key) ?? []) {
+        const key = `${n}@${index.map((t) => t.id).join(',')}`;
+        if (instantiatedAt.has(key)) continue;
+        instantiatedAt.add(key);
+        added = true;
+        assertions.push({ term: q.instance(index), comment: `assume ${name} (instance)` });
+      }
+    }
+    if (!added) break;
+  }
+
   const names = Object.keys(c.prove);
-  assertions.push({
-    term: o.not(o.and(...Object.values(c.prove))),
-    comment: `negated goal: ${names.join(' ∧ ')}`,
-  });
-  const q = printAssertions(assertions);
+  assertions.push({ term: T.not(goal), comment: `negated goal: ${names.join(' ∧ ')}` });
+  const memo = new Map<Term, Term>();
+  const expanded = assertions.map((a) => ({ ...a, term: T.expandQuantifiers(a.term, memo) }));
+  const q = printAssertions(expanded);
   return {
     text: `; obligation ${ob.name}\n${q.text}`,
     variables: q.variables,
-    terms: o.terms.size,
+    terms: T.size,
     buildMs: performance.now() - start,
+    instantiated: quantified.length > 0,
   };
 }
 
@@ -264,6 +328,15 @@ async function proveOne(
       return { ...common, status: 'proven' };
     case 'sat': {
       const verdict = replayModel(ob, answer.model ?? {});
+      if (verdict.code === 'mismatch' && verdict.brokenHypothesis !== undefined && q.instantiated)
+        return {
+          ...common,
+          status: 'unknown',
+          reason:
+            `spurious counterexample: it breaks hypothesis '${verdict.brokenHypothesis}' at an index the ` +
+            'instantiation of its quantifier did not cover; unroll that clause (all instead of forall)',
+          counterexample: verdict.counterexample,
+        };
       if (verdict.code === 'mismatch')
         return { ...common, status: 'error', reason: verdict.detail, counterexample: verdict.counterexample };
       return { ...common, status: 'failed', counterexample: verdict.counterexample };

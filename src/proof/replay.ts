@@ -67,7 +67,13 @@ export function inputsFromModel(ob: Obligation, model: Readonly<Record<string, n
 
 export type ReplayVerdict =
   | { readonly code: 'confirmed'; readonly counterexample: Counterexample }
-  | { readonly code: 'mismatch'; readonly detail: string; readonly counterexample: Counterexample };
+  | {
+      readonly code: 'mismatch';
+      readonly detail: string;
+      /** The hypothesis the concrete replay found false, if that is the mismatch. */
+      readonly brokenHypothesis?: string;
+      readonly counterexample: Counterexample;
+    };
 
 /** Replays a model; `mismatch` when the concrete run does not confirm the solver's counterexample. */
 export function replayModel(
@@ -85,6 +91,7 @@ export function replayModel(
     return {
       code: 'mismatch',
       detail: `the concrete replay breaks hypothesis '${brokenAssumption[0]}' that the solver's model satisfies: the interpreters disagree`,
+      brokenHypothesis: brokenAssumption[0],
       counterexample: cex,
     };
   if (violated.length === 0)

@@ -8,7 +8,7 @@ import { assert } from '../common/errors.js';
 import { CArray, type ConcreteTheory } from './concrete.js';
 import type { Ops } from './ops.js';
 import type { ArraySort, BvSort, Sort, Val } from './sorts.js';
-import { evaluate, Term, TermStore, type Env } from './term.js';
+import { evaluate, indexSpace, Term, TermStore, type Env } from './term.js';
 
 /**
  * How an array value was built, kept so that `countEq` can be computed incrementally: the count over
@@ -47,9 +47,50 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
   readonly true: Term;
   readonly false: Term;
 
+  /**
+   * Every index used to read or write an array, per index space (`IndexSpace.key`): the candidates at which
+   * quantified hypotheses are instantiated.
+   */
+  readonly touched = new Map<string, Map<string, readonly Term[]>>();
+
   constructor(readonly terms: TermStore = new TermStore()) {
     this.true = terms.true;
     this.false = terms.false;
+  }
+
+  private touch(dims: readonly { width: number; size: number }[], index: readonly Term[]): void {
+    const key = indexSpace(dims).key;
+    let m = this.touched.get(key);
+    if (!m) this.touched.set(key, (m = new Map()));
+    m.set(index.map((t) => t.id).join(','), index);
+  }
+
+  private touchArray(a: SArray, i: Term): void {
+    this.touch([{ width: i.width, size: a.sort.size }], [i]);
+  }
+
+  private touchMatrix(m: SArray, row: Term, col: Term): void {
+    const shape = m.sort.matrix;
+    if (!shape) return;
+    this.touch([{ width: row.width, size: shape.rows }, { width: col.width, size: shape.cols }], [row, col]);
+    this.touch([{ width: row.width, size: shape.rows }], [row]);
+    this.touch([{ width: col.width, size: shape.cols }], [col]);
+  }
+
+  forall(index: BvSort, n: number, f: (i: Term) => Term): Term {
+    assert(n >= 1 && n <= 2 ** index.width, `forall over ${n} indices of bv${index.width}`);
+    return this.terms.forall(indexSpace([{ width: index.width, size: n }]), (idx) => f(idx[0] as Term));
+  }
+
+  forall2(row: BvSort, rows: number, col: BvSort, cols: number, f: (r: Term, c: Term) => Term): Term {
+    assert(rows <= 2 ** row.width && cols <= 2 ** col.width, 'forall2: index sorts too narrow');
+    return this.terms.forall(
+      indexSpace([
+        { width: row.width, size: rows },
+        { width: col.width, size: cols },
+      ]),
+      (idx) => f(idx[0] as Term, idx[1] as Term),
+    );
   }
 
   bool(b: boolean): Term {
@@ -161,12 +202,14 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
 
   select(a: SArray, i: Term): Term {
     this.index(a, i, 'select');
+    this.touchArray(a, i);
     const full = a.sort.size === 2 ** i.width;
     return this.choose(a.elems, i, full ? undefined : this.terms.bv(a.sort.value.width, 0));
   }
 
   store(a: SArray, i: Term, v: Term): SArray {
     this.index(a, i, 'store');
+    this.touchArray(a, i);
     assert(
       v.width === a.sort.value.width,
       `store: value is bv${v.width}, array holds bv${a.sort.value.width}`,
@@ -197,6 +240,7 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
 
   select2(m: SArray, row: Term, col: Term): Term {
     const { rows, cols } = this.rowCol(m, row, col);
+    this.touchMatrix(m, row, col);
     const zero = this.terms.bv(m.sort.value.width, 0);
     const rowFull = rows === 2 ** row.width;
     const colFull = cols === 2 ** col.width;
@@ -208,6 +252,7 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
 
   store2(m: SArray, row: Term, col: Term, v: Term): SArray {
     const { cols } = this.rowCol(m, row, col);
+    this.touchMatrix(m, row, col);
     assert(v.width === m.sort.value.width, 'store2: value sort');
     const T = this.terms;
     return new SArray(

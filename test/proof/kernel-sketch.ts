@@ -86,9 +86,7 @@ export function capCopy<T extends Theory>(
 /** No capability holds a right its object does not allow. */
 export function noAmplification<T extends Theory>(o: Ops<T>, s: KState<T>) {
   return {
-    'rights ⊆ maxRights(object)': o.all(NPART * NSLOT, (k) => {
-      const p = o.lit(Part, Math.floor(k / NSLOT));
-      const i = o.lit(SlotIdx, k % NSLOT);
+    'rights ⊆ maxRights(object)': o.forall2(Part, NPART, SlotIdx, NSLOT, (p, i) => {
       const max = o.select(s.maxRights, o.select2(s.capObj, p, i));
       return o.eq(o.band(o.select2(s.capRights, p, i), o.bnot(Rights, max)), o.lit(Rights, 0));
     }),

@@ -198,6 +198,35 @@ test('a query over its wall-clock guard is reported as timeout, and the pool kee
   );
 });
 
+test('forall: instantiated hypotheses prove what unrolled ones do, and a spurious model is unknown, not failed', async () => {
+  const Idx = bv(3);
+  const A = array(8, bv(4), Idx);
+  const inputs = record({ a: A });
+  const zero = (o: Parameters<Parameters<typeof lemma>[2]>[0], a: unknown, i: unknown) =>
+    o.eq(o.select(a as never, i as never), o.lit(bv(4), 0));
+  // The goal reads a[j]: the instantiation at j is enough.
+  const point = lemma('q/point', record({ a: A, j: Idx }), (o, x) => ({
+    assume: { 'all zero': o.forall(Idx, 8, (i) => zero(o, x.a, i)) },
+    prove: { 'a[j] = 0': zero(o, x.a, x.j), 'and everywhere': o.forall(Idx, 8, (i) => zero(o, x.a, i)) },
+  }));
+  // countEq over a fresh array reads no index: no instance is made, the model is spurious.
+  const counted = (quantified: boolean) =>
+    lemma(`q/count-${quantified ? 'forall' : 'all'}`, inputs, (o, x) => ({
+      assume: {
+        'all zero': quantified
+          ? o.forall(Idx, 8, (i) => zero(o, x.a, i))
+          : o.all(8, (i) => zero(o, x.a, o.lit(Idx, i))),
+      },
+      prove: { 'eight zeros': o.eq(o.countEq(bv(4), x.a, o.lit(bv(4), 0)), o.lit(bv(4), 8)) },
+    }));
+  const report = await proveObligations([point, counted(false), counted(true)], base);
+  assert.deepEqual(
+    report.results.map((r) => r.status),
+    ['proven', 'proven', 'unknown'],
+  );
+  assert.match(report.results[2]?.reason ?? '', /spurious counterexample: it breaks hypothesis 'all zero'/);
+});
+
 test('cvc5 backend: same verdicts as z3 (cross-check)', async (t) => {
   if (cvc5Version() === undefined) {
     t.skip('cvc5 is not installed (apt-get install cvc5): the optional second backend is untested here');

@@ -35,7 +35,8 @@ export type Node =
   | { k: 'extract'; hi: number; lo: number; a: Node }
   | { k: 'zext'; width: number; a: Node }
   | { k: 'select'; arr: ArrNode; i: Node }
-  | { k: 'countEq'; arr: ArrNode; x: Node };
+  | { k: 'countEq'; arr: ArrNode; x: Node }
+  | { k: 'forall'; arr: ArrNode; op: 'ult' | 'ne'; x: Node };
 
 export type ArrNode =
   | { k: 'avar' }
@@ -123,7 +124,9 @@ export function randomProgram(seed: number, depth = 5): Program {
       return r.below(3) === 0
         ? { k: 'bool', value: r.below(2) === 0 }
         : { k: 'var', name: r.below(2) ? 'p' : 'q', width: 0 };
-    switch (r.below(4)) {
+    switch (r.below(5)) {
+      case 4:
+        return { k: 'forall', arr: arrOf(d - 1), op: r.below(2) ? 'ult' : 'ne', x: bvOf(8, d - 1) };
       case 0: {
         const w = widths[r.below(widths.length)] as number;
         const ops = ['eq', 'ne', 'ult', 'ule', 'ugt', 'uge'] as const;
@@ -232,6 +235,11 @@ export function runProgram<T extends Theory>(
         return o.select(arr(n.arr), ev(n.i) as T['bv']);
       case 'countEq':
         return o.countEq(s(3), arr(n.arr), ev(n.x) as T['bv']);
+      case 'forall': {
+        const a = arr(n.arr);
+        const x = ev(n.x) as T['bv'];
+        return o.forall(s(3), arraySort.size, (i) => o[n.op](o.select(a, i), x));
+      }
     }
   };
   const arr = (n: ArrNode): T['arr'] => {

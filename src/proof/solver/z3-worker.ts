@@ -26,7 +26,13 @@ export type WorkerReply =
 const port = parentPort;
 if (!port) throw new Error('z3-worker must run in a worker thread');
 
-const api = await init();
+// killThreads at shutdown makes emscripten report messages from the threads it just stopped; nothing else
+// of interest goes to its stderr (solver errors come back in the SMT-LIB answer).
+const api = await init({
+  printErr: (text: string) => {
+    if (!text.includes('terminated worker')) process.stderr.write(`z3: ${text}\n`);
+  },
+});
 const { Z3 } = api;
 
 interface Emscripten {
