@@ -72,7 +72,13 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
   private touchMatrix(m: SArray, row: Term, col: Term): void {
     const shape = m.sort.matrix;
     if (!shape) return;
-    this.touch([{ width: row.width, size: shape.rows }, { width: col.width, size: shape.cols }], [row, col]);
+    this.touch(
+      [
+        { width: row.width, size: shape.rows },
+        { width: col.width, size: shape.cols },
+      ],
+      [row, col],
+    );
     this.touch([{ width: row.width, size: shape.rows }], [row]);
     this.touch([{ width: col.width, size: shape.cols }], [col]);
   }

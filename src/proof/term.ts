@@ -78,7 +78,8 @@ export class Quantifier {
     let out: Term[][] = [[]];
     for (const d of this.space.dims) {
       const next: Term[][] = [];
-      for (const prefix of out) for (let k = 0; k < d.size; k++) next.push([...prefix, this.store.bv(d.width, k)]);
+      for (const prefix of out)
+        for (let k = 0; k < d.size; k++) next.push([...prefix, this.store.bv(d.width, k)]);
       out = next;
     }
     return out;
