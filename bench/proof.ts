@@ -15,7 +15,10 @@ import {
   pagesMachine,
   PagesState,
 } from '../src/proof/examples/pages.js';
+import { defineCall, invariantObligations, type Obligation } from '../src/proof/obligation.js';
+import type { Ops } from '../src/proof/ops.js';
 import { proveObligations } from '../src/proof/prover.js';
+import { array, bv, indexSort, matrix, record, type Theory } from '../src/proof/sorts.js';
 import type { Backend, SolveRequest } from '../src/proof/solver/backend.js';
 import { Cvc5Backend, cvc5Version } from '../src/proof/solver/cvc5.js';
 import { Z3Pool } from '../src/proof/solver/z3.js';
@@ -184,6 +187,97 @@ async function arrayEncoding(backend: Backend): Promise<Record<string, unknown>>
   return out;
 }
 
+/**
+ * A capability table (the API sketch of docs/proof.md at a given size): "no capability holds a right its
+ * object does not allow" over every entry, unrolled (`all`) or quantified (`forall2`).
+ */
+function capsObligations(parts: number, slots: number, objs: number, quantified: boolean): Obligation[] {
+  const Part = indexSort(parts);
+  const Slot = indexSort(slots);
+  const Obj = indexSort(objs);
+  const Rights = bv(4);
+  const S = record({
+    capObj: matrix(parts, slots, Obj, Part, Slot),
+    capRights: matrix(parts, slots, Rights, Part, Slot),
+    maxRights: array(objs, Rights, Obj),
+  });
+  const Args = record({ caller: Part, slot: Slot, to: Part, toSlot: Slot, mask: Rights });
+  const entry = <T extends Theory>(
+    o: Ops<T>,
+    s: { capObj: T['arr']; capRights: T['arr']; maxRights: T['arr'] },
+    p: T['bv'],
+    i: T['bv'],
+  ) =>
+    o.eq(
+      o.band(o.select2(s.capRights, p, i), o.bnot(Rights, o.select(s.maxRights, o.select2(s.capObj, p, i)))),
+      o.lit(Rights, 0),
+    );
+  const machine = {
+    name: 'caps',
+    state: S,
+    init: <T extends Theory>(o: Ops<T>) => ({
+      capObj: o.constArray(S.fields.capObj, o.lit(Obj, 0)),
+      capRights: o.constArray(S.fields.capRights, o.lit(Rights, 0)),
+      maxRights: o.constArray(S.fields.maxRights, o.lit(Rights, 15)),
+    }),
+    calls: {
+      copy: defineCall(S, Args, (o, s, a) => {
+        const rights = o.select2(s.capRights, a.caller, a.slot);
+        const ok = o.and(
+          o.ne(o.band(rights, o.lit(Rights, 8)), o.lit(Rights, 0)),
+          o.eq(o.select2(s.capRights, a.to, a.toSlot), o.lit(Rights, 0)),
+        );
+        const next = {
+          ...s,
+          capObj: o.store2(s.capObj, a.to, a.toSlot, o.select2(s.capObj, a.caller, a.slot)),
+          capRights: o.store2(s.capRights, a.to, a.toSlot, o.band(rights, a.mask)),
+        };
+        return {
+          state: o.ite(
+            ok,
+            () => next,
+            () => s,
+          ),
+          ret: o.ite(
+            ok,
+            () => o.lit(Rights, 0),
+            () => o.lit(Rights, 1),
+          ),
+        };
+      }),
+    },
+  };
+  return invariantObligations(`caps-${parts}x${slots}`, machine, (o, s) => ({
+    'rights ⊆ max': quantified
+      ? o.forall2(Part, parts, Slot, slots, (p, i) => entry(o, s, p, i))
+      : o.all(parts * slots, (k) => entry(o, s, o.lit(Part, Math.floor(k / slots)), o.lit(Slot, k % slots))),
+  }));
+}
+
+async function quantifierScaling(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const sizes: [number, number, number, boolean][] = [
+    [4, 4, 8, true],
+    [4, 8, 8, true],
+    [8, 8, 16, true],
+    [8, 16, 16, true],
+    [4, 4, 8, false],
+    [4, 8, 8, false],
+    [8, 8, 16, false],
+  ];
+  for (const [p, s, n, q] of sizes) {
+    const step = capsObligations(p, s, n, q).filter((o) => o.name.endsWith('/copy'));
+    const r = await proveObligations(step, { backend: 'z3', jobs: 1, rlimit: 0, timeoutMs: 180_000 });
+    const res = r.results[0];
+    out[`${p}x${s} entries, ${n} objects, ${q ? 'forall' : 'all'}`] = {
+      status: res?.status,
+      ms: Math.round(res?.solveMs ?? 0),
+      bytes: res?.queryBytes,
+    };
+  }
+  return out;
+}
+
 export const proofSuite: BenchSuite = {
   name: 'proof',
   async run() {
@@ -212,6 +306,6 @@ export const proofSuite: BenchSuite = {
       arrays['cvc5'] = await arrayEncoding(c);
       await c.close();
     }
-    return { concrete, solving, arrayEncoding: arrays };
+    return { concrete, solving, arrayEncoding: arrays, quantifiedInvariant: await quantifierScaling() };
   },
 };
