@@ -198,7 +198,7 @@ test('a query over its wall-clock guard is reported as timeout, and the pool kee
   );
 });
 
-test('forall: instantiated hypotheses prove what unrolled ones do, and a spurious model is unknown, not failed', async () => {
+test('forall: instantiated hypotheses, refined by spurious models, prove what unrolled ones do', async () => {
   const Idx = bv(3);
   const A = array(8, bv(4), Idx);
   const inputs = record({ a: A });
@@ -209,7 +209,8 @@ test('forall: instantiated hypotheses prove what unrolled ones do, and a spuriou
     assume: { 'all zero': o.forall(Idx, 8, (i) => zero(o, x.a, i)) },
     prove: { 'a[j] = 0': zero(o, x.a, x.j), 'and everywhere': o.forall(Idx, 8, (i) => zero(o, x.a, i)) },
   }));
-  // countEq over a fresh array reads no index: no instance is made, the model is spurious.
+  // countEq over a fresh array reads no index: no instance is made, the first model is spurious; the
+  // replay finds the entries it breaks and the query is refined with those instances.
   const counted = (quantified: boolean) =>
     lemma(`q/count-${quantified ? 'forall' : 'all'}`, inputs, (o, x) => ({
       assume: {
@@ -222,9 +223,17 @@ test('forall: instantiated hypotheses prove what unrolled ones do, and a spuriou
   const report = await proveObligations([point, counted(false), counted(true)], base);
   assert.deepEqual(
     report.results.map((r) => r.status),
-    ['proven', 'proven', 'unknown'],
+    ['proven', 'proven', 'proven'],
   );
-  assert.match(report.results[2]?.reason ?? '', /spurious counterexample: it breaks hypothesis 'all zero'/);
+  assert.equal(report.results[0]?.refinements, undefined);
+  assert.ok((report.results[2]?.refinements ?? 0) >= 1, 'the quantified count needed a refinement');
+  // Without refinement the spurious model is reported as unknown — never failed, never proven.
+  const unrefined = await proveObligations([counted(true)], { ...base, maxRefinements: 0 });
+  assert.equal(unrefined.results[0]?.status, 'unknown');
+  assert.match(
+    unrefined.results[0]?.reason ?? '',
+    /spurious counterexample after 0 refinements: it breaks hypothesis 'all zero'/,
+  );
 });
 
 test('cvc5 backend: same verdicts as z3 (cross-check)', async (t) => {
