@@ -71,6 +71,7 @@ export class QueryBuilder {
         const q = T.quantifier(part);
         const w = witnesses++;
         const k = q.space.dims.map((d, j) => T.variable(`witness!${w}.${j}`, d.width));
+        o.touch(q.space.dims, k); // the witness is a candidate for the hypotheses over the same space
         const inRange = q.space.dims.map((d, j) =>
           d.size === 2 ** d.width ? T.true : T.ult(k[j] as Term, T.bv(d.width, d.size)),
         );

@@ -58,7 +58,8 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
     this.false = terms.false;
   }
 
-  private touch(dims: readonly { width: number; size: number }[], index: readonly Term[]): void {
+  /** Records an index tuple of a space as an instantiation candidate. */
+  touch(dims: readonly { width: number; size: number }[], index: readonly Term[]): void {
     const key = indexSpace(dims).key;
     let m = this.touched.get(key);
     if (!m) this.touched.set(key, (m = new Map()));

@@ -93,10 +93,11 @@ export function fifoMachine(g: Guards = productionGuards): MachineDef<typeof Fif
 export function fifoInvariant<T extends Theory>(o: Ops<T>, s: FifoState<T>): Record<string, T['bool']> {
   return {
     'count ≤ capacity': o.ule(s.count, o.lit(Length, CAPACITY)),
-    'slots outside the window are 0': o.all(CAPACITY, (k) => {
+    // Quantified (not unrolled): proven for a witness slot, assumed at the slots the step touches.
+    'slots outside the window are 0': o.forall(Slot, CAPACITY, (k) => {
       // slot head + k is live iff k < count
-      const slot = o.add(Slot, s.head, o.lit(Slot, k));
-      return o.implies(o.uge(o.lit(Length, k), s.count), o.eq(o.select(s.buf, slot), o.lit(Item, 0)));
+      const slot = o.add(Slot, s.head, k);
+      return o.implies(o.uge(o.zext(Length, k), s.count), o.eq(o.select(s.buf, slot), o.lit(Item, 0)));
     }),
   };
 }
