@@ -398,9 +398,10 @@ async function proveOne(
       case 'sat': {
         const model = answer.model ?? {};
         const verdict = replayModel(ob, model);
-        if (verdict.code === 'mismatch' && verdict.brokenHypothesis !== undefined && q.instantiated) {
-          // Spurious: the model breaks a quantified hypothesis where it was not instantiated.
-          if (refinement < (options.maxRefinements ?? maxRefinements) && builder.refine(model)) {
+        // Spurious: the model breaks a quantified hypothesis where it was not instantiated. (If it breaks
+        // no instance at all, the interpreters disagree: an error, below.)
+        if (verdict.code === 'mismatch' && verdict.brokenHypothesis !== undefined && builder.refine(model)) {
+          if (refinement < (options.maxRefinements ?? maxRefinements)) {
             q = builder.build();
             continue;
           }
