@@ -4,7 +4,7 @@
  * entry/return use, which the chip hands out exactly once. Nobody passes a world flag with an access.
  */
 import { assert } from '../common/errors.js';
-import type { World } from './device.js';
+import type { Json, World } from './device.js';
 
 /** Anything that issues accesses on a bus: a CPU or a DMA-capable device. */
 export interface BusMaster {
@@ -28,7 +28,7 @@ export interface CpuControl {
 export interface CpuSnapshot {
   readonly world: World;
   readonly privileged: boolean;
-  readonly [key: string]: import('./device.js').Json;
+  readonly [key: string]: Json;
 }
 
 export class Cpu implements BusMaster {

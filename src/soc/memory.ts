@@ -6,7 +6,7 @@
  * declared and currently non-secure.
  */
 import { assert } from '../common/errors.js';
-import { sparseRestore, sparseSnapshot, type World } from './device.js';
+import { sparseRestore, sparseSnapshot, type Json, type World } from './device.js';
 
 export type MemoryKind = 'ram' | 'rom';
 
@@ -21,7 +21,7 @@ export interface MemoryRegionSpec {
 
 export interface MemorySnapshot {
   readonly pages: Readonly<Record<string, string>>;
-  readonly [key: string]: import('./device.js').Json;
+  readonly [key: string]: Json;
 }
 
 export class MemoryRegion {

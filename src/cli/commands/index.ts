@@ -1,4 +1,6 @@
 /** Every `rampart` subcommand, in the order `rampart help` lists them. One line per command module. */
 import type { Command } from '../command.js';
+import { boardsCommand } from './boards.js';
+import { bootCommand } from './boot.js';
 
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [boardsCommand, bootCommand];

@@ -23,14 +23,14 @@ import {
   type MmioWrite,
   type World,
 } from '../device.js';
-import type { DeviceContext } from '../device.js';
+import type { DeviceContext, Json } from '../device.js';
 import type { MemoryRegion } from '../memory.js';
 
 export interface TzascSnapshot {
   readonly attributes: readonly World[];
   readonly locked: boolean;
   readonly exported: readonly boolean[];
-  readonly [key: string]: import('../device.js').Json;
+  readonly [key: string]: Json;
 }
 
 export class Tzasc implements MmioDevice<TzascSnapshot> {

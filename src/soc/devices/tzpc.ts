@@ -22,12 +22,12 @@ import {
   type MmioWrite,
   type World,
 } from '../device.js';
-import type { DeviceContext } from '../device.js';
+import type { DeviceContext, Json } from '../device.js';
 
 export interface TzpcSnapshot {
   readonly worlds: readonly World[];
   readonly locked: boolean;
-  readonly [key: string]: import('../device.js').Json;
+  readonly [key: string]: Json;
 }
 
 export class Tzpc implements MmioDevice<TzpcSnapshot> {

@@ -5,6 +5,7 @@
  * sequence wins) and the exact length of the frame on the wire including stuff bits.
  */
 import { assert } from '../../common/errors.js';
+import type { Json } from '../device.js';
 
 export interface CanFrame {
   /** 11-bit identifier when `extended` is false, 29-bit otherwise. */
@@ -137,7 +138,7 @@ export interface CanFrameJson {
   readonly remote: boolean;
   readonly dlc: number;
   readonly data: string;
-  readonly [key: string]: import('../device.js').Json;
+  readonly [key: string]: Json;
 }
 
 export function frameToJson(f: CanFrame): CanFrameJson {
