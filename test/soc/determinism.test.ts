@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stableStringify } from '../../src/common/json.js';
-import { bringUp } from '../../src/soc/index.js';
+import { bringUp, type Uart } from '../../src/soc/index.js';
 import { everyDeviceBoard } from './helpers.js';
 import { SCENARIO_END_NS, runScenario, startScenario } from './scenario.js';
 
@@ -25,7 +25,7 @@ test('the run hash covers device behaviour, not only the seed', () => {
   // Same seed, one input differs (a console byte): the hash differs.
   const a = startScenario(9);
   const b = startScenario(9);
-  b.m.chip('tz').device<import('../../src/soc/index.js').Uart>('uart').inject('!');
+  b.m.chip('tz').device<Uart>('uart').inject('!');
   a.m.runUntil(SCENARIO_END_NS);
   b.m.runUntil(SCENARIO_END_NS);
   assert.notEqual(a.m.runHash, b.m.runHash);
