@@ -10,9 +10,15 @@ import { DIAG_ADDRESS } from '../nodes/vehicle-can.js';
 export interface BoardIssue {
   readonly path: readonly (string | number)[];
   readonly message: string;
+  /** Point at the key of the last path element rather than its value (e.g. an unknown field). */
+  readonly atKey?: boolean;
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** Limits of what is emulated: memories are allocated for real. */
+export const MAX_REGION = 0x20000000;
+export const MAX_CHIP_MEMORY = 0x40000000;
 
 export function checkBoard(board: Board): BoardIssue[] {
   const issues: BoardIssue[] = [];
@@ -46,7 +52,10 @@ export function checkBoard(board: Board): BoardIssue[] {
     const found = links.get(link);
     if (!found) return add([...path, 'link'], `no link named '${link}' (declare it under links)`);
     if (want && found.link.kind !== want)
-      return add([...path, 'link'], `link '${link}' is a ${found.link.kind}; a ${kind} needs a ${want}`);
+      return add(
+        [...path, 'link'],
+        `link '${link}' is of kind ${found.link.kind}; a ${kind} needs a ${want}`,
+      );
     const list = users.get(link) ?? [];
     list.push({ ...extra, path });
     users.set(link, list);
@@ -182,6 +191,31 @@ function checkChip(
         );
     }
   });
+
+  // Emulated memory is really allocated: keep it within reason.
+  let total = 0;
+  chip.memory.forEach((m, i) => {
+    total += m.size;
+    if (m.size > MAX_REGION)
+      add(
+        [...at, 'memory', i, 'size'],
+        `region '${m.name}' is ${hex(m.size)} bytes; an emulated region holds at most ${hex(MAX_REGION)}`,
+      );
+  });
+  chip.devices.forEach((d, i) => {
+    if (d.kind !== 'nor-flash') return;
+    total += d.size;
+    if (d.size > MAX_REGION)
+      add(
+        [...at, 'devices', i, 'size'],
+        `flash '${d.name}' is ${hex(d.size)} bytes; an emulated flash holds at most ${hex(MAX_REGION)}`,
+      );
+  });
+  if (total > MAX_CHIP_MEMORY)
+    add(
+      [...at, 'memory'],
+      `chip '${chip.name}' declares ${hex(total)} bytes of memory and flash; at most ${hex(MAX_CHIP_MEMORY)} can be emulated`,
+    );
 
   // The address map: 4 KiB aligned, inside 32 bits, no overlap.
   const entries = [

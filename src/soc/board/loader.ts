@@ -6,7 +6,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, relative } from 'node:path';
-import { LineCounter, isMap, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, isMap, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../../common/errors.js';
 import { packagePath } from '../../common/paths.js';
@@ -94,7 +94,7 @@ function boardError(
   issues: readonly BoardIssue[],
 ): InputError {
   const first = issues[0] as BoardIssue;
-  const at = locate(doc, first.path);
+  const at = locate(doc, first.path, first.atKey ?? false);
   const pos = at === undefined ? undefined : lines.linePos(at);
   const more =
     issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
@@ -110,13 +110,17 @@ export function fieldPath(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-/** Source offset of the node at `path`: the value if present, the key of a key-only path, else the nearest ancestor. */
-function locate(doc: Document, path: readonly (string | number)[]): number | undefined {
+/**
+ * Source offset of the node at `path`: its value (or its key when `atKey`), the key of a key without a
+ * value, else the nearest ancestor.
+ */
+function locate(doc: Document, path: readonly (string | number)[], atKey: boolean): number | undefined {
   for (let n = path.length; n >= 0; n--) {
     const prefix = path.slice(0, n);
     const node = (n === 0 ? doc.contents : doc.getIn(prefix, true)) as Node | null | undefined;
-    if (node && typeof node === 'object' && 'range' in node && node.range) return node.range[0];
-    // A key whose value is empty: point at the key.
+    if (!(atKey && n === path.length) && node && typeof node === 'object' && 'range' in node && node.range)
+      return node.range[0];
+    // A key without a value node (or an unknown key): point at the key.
     const parent = (n <= 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true)) as Node | null | undefined;
     const key = path[n - 1];
     if (n > 0 && isMap(parent)) {
@@ -124,7 +128,6 @@ function locate(doc: Document, path: readonly (string | number)[]): number | und
       const keyNode = pair?.key as Node | undefined;
       if (keyNode?.range) return keyNode.range[0];
     }
-    if (n > 0 && isSeq(parent) && typeof key === 'number') continue;
   }
   return undefined;
 }
@@ -135,7 +138,7 @@ function describeZodIssue(issue: z.core.$ZodIssue, data: unknown): BoardIssue {
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0] as string;
-      return { path: [...path, key], message: `unknown field '${key}'` };
+      return { path: [...path, key], message: `unknown field '${key}'`, atKey: true };
     }
     case 'invalid_union':
       if ('note' in issue && issue.note === 'No matching discriminator') {
