@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SeededRandom } from '../../src/common/random.js';
-import { bringUp, FLASH_TIMING, type NorFlash } from '../../src/soc/index.js';
+import { bringUp, FLASH_TIMING, type FlashResult, type NorFlash } from '../../src/soc/index.js';
 import { cpu0, everyDeviceBoard, ok, regs } from './helpers.js';
 
 const BLOCK = 0x1000;
@@ -26,6 +26,16 @@ function apply(image: Uint8Array, op: Op): void {
   else
     for (let i = 0; i < op.data.length; i++)
       image[op.offset + i] = (image[op.offset + i] as number) & (op.data[i] as number);
+}
+
+function perform(flash: NorFlash, op: Op): FlashResult {
+  return op.kind === 'erase' ? flash.erase(op.offset) : flash.program(op.offset, op.data);
+}
+
+function image(flash: NorFlash, offset = 0, length = SIZE): Uint8Array {
+  const r = flash.read(offset, length);
+  assert.ok(r.ok, `flash read: ${r.ok ? '' : r.code}`);
+  return r.value;
 }
 
 function range(op: Op): [number, number] {
@@ -71,15 +81,15 @@ function checkCut(initial: Uint8Array, ops: readonly Op[], k: number, after: Uin
 
 test('NOR semantics: erase sets a block to 0xFF, program only clears bits, within one page', () => {
   const flash = freshFlash(1);
-  assert.deepEqual((flash.read(0, 4) as { value: Uint8Array }).value, Uint8Array.of(0xff, 0xff, 0xff, 0xff));
+  assert.deepEqual(image(flash, 0, 4), Uint8Array.of(0xff, 0xff, 0xff, 0xff));
   assert.ok(flash.program(0x10, Uint8Array.of(0x0f, 0xf0)).ok);
   assert.ok(flash.program(0x10, Uint8Array.of(0xff, 0x3c)).ok);
-  assert.deepEqual((flash.read(0x10, 2) as { value: Uint8Array }).value, Uint8Array.of(0x0f, 0x30));
+  assert.deepEqual(image(flash, 0x10, 2), Uint8Array.of(0x0f, 0x30));
   assert.deepEqual(flash.program(0xf0, new Uint8Array(0x20)), { ok: false, code: 'PAGE_CROSSING' });
   assert.deepEqual(flash.program(SIZE - 1, new Uint8Array(2)), { ok: false, code: 'OUT_OF_RANGE' });
   assert.deepEqual(flash.erase(0x10), { ok: false, code: 'MISALIGNED' });
   assert.ok(flash.erase(0).ok);
-  assert.deepEqual((flash.read(0x10, 2) as { value: Uint8Array }).value, Uint8Array.of(0xff, 0xff));
+  assert.deepEqual(image(flash, 0x10, 2), Uint8Array.of(0xff, 0xff));
 });
 
 test('power cut at every operation of a write sequence leaves only states the semantics allow', () => {
@@ -88,9 +98,7 @@ test('power cut at every operation of a write sequence leaves only states the se
     const flash = freshFlash(5);
     const initial = prepareImage(flash);
     flash.cutPowerAfter(k);
-    const results = sequence.map((op) =>
-      op.kind === 'erase' ? flash.erase(op.offset) : flash.program(op.offset, op.data),
-    );
+    const results = sequence.map((op) => perform(flash, op));
     results.forEach((r, i) => {
       if (i < k - 1) assert.ok(r.ok, `operation ${i + 1} before the cut succeeds`);
       else if (i === k - 1) assert.deepEqual(r, { ok: false, code: 'POWER_CUT' });
@@ -99,12 +107,11 @@ test('power cut at every operation of a write sequence leaves only states the se
     assert.equal(flash.isPowered, false);
     assert.deepEqual(flash.read(0, 1), { ok: false, code: 'POWERED_OFF' });
     flash.powerOn();
-    const after = (flash.read(0, SIZE) as { value: Uint8Array }).value;
+    const after = image(flash, 0, SIZE);
     checkCut(initial, sequence, k, after);
     // Replaying the interrupted operation and the rest completes the update (both are idempotent).
-    for (const op of sequence.slice(k - 1))
-      assert.ok((op.kind === 'erase' ? flash.erase(op.offset) : flash.program(op.offset, op.data)).ok);
-    const final = (flash.read(0, SIZE) as { value: Uint8Array }).value;
+    for (const op of sequence.slice(k - 1)) assert.ok(perform(flash, op).ok);
+    const final = image(flash, 0, SIZE);
     if (!reference) {
       reference = initial.slice();
       for (const op of sequence) apply(reference, op);
@@ -126,10 +133,9 @@ test('the torn state is a function of the seed', () => {
     const flash = freshFlash(seed);
     prepareImage(flash);
     flash.cutPowerAfter(k);
-    for (const op of sequence)
-      op.kind === 'erase' ? flash.erase(op.offset) : flash.program(op.offset, op.data);
+    for (const op of sequence) perform(flash, op);
     flash.powerOn();
-    return (flash.read(0, SIZE) as { value: Uint8Array }).value;
+    return image(flash, 0, SIZE);
   };
   for (let k = 1; k <= sequence.length; k++) assert.deepEqual(torn(11, k), torn(11, k));
   const differs = [1, 2, 3].some((k) => Buffer.compare(torn(11, k), torn(12, k)) !== 0);
@@ -160,9 +166,9 @@ test('property: random operation sequences cut at a random operation stay within
       const flash = freshFlash(seed % 1000);
       const initial = prepareImage(flash);
       flash.cutPowerAfter(k);
-      for (const o of ops) o.kind === 'erase' ? flash.erase(o.offset) : flash.program(o.offset, o.data);
+      for (const o of ops) perform(flash, o);
       flash.powerOn();
-      checkCut(initial, ops, k, (flash.read(0, SIZE) as { value: Uint8Array }).value);
+      checkCut(initial, ops, k, image(flash, 0, SIZE));
     }),
     { seed: 424242, numRuns: 150 },
   );
@@ -204,7 +210,7 @@ test('the controller moves data by DMA, takes virtual time, and interrupts on co
   r.write('flash', 0x008, 0x3000);
   r.write('flash', 0x004, 2);
   assert.equal(r.read('flash', 0x01c), 3);
-  assert.deepEqual((flash.read(0x3000, 64) as { value: Uint8Array }).value, new Uint8Array(64).fill(0xff));
+  assert.deepEqual(image(flash, 0x3000, 64), new Uint8Array(64).fill(0xff));
 });
 
 test('a power cut during a controller operation: no completion interrupt, error status, device off', () => {
