@@ -4,8 +4,9 @@
  */
 import os from 'node:os';
 import type { BenchSuite } from './suite.js';
+import { socSuite } from './soc.js';
 
-const suites: readonly BenchSuite[] = [];
+const suites: readonly BenchSuite[] = [socSuite];
 
 const wanted = process.argv.slice(2);
 const report: Record<string, unknown> = {

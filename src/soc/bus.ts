@@ -58,7 +58,7 @@ const OK_VOID: BusResult<void> = Object.freeze({ ok: true, value: undefined });
 export class Bus {
   private readonly entries: MapEntry[];
   private readonly masters: Set<BusMaster>;
-  private readonly faultLog: BusFault[] = [];
+  private faultLog: BusFault[] = [];
   private faultTotal = 0;
 
   constructor(
@@ -90,7 +90,7 @@ export class Bus {
 
   /** Recorded faults, oldest first (the most recent `keepFaults`). */
   get faults(): readonly BusFault[] {
-    return this.faultLog;
+    return this.faultLog.length > this.keepFaults ? this.faultLog.slice(-this.keepFaults) : this.faultLog;
   }
 
   get faultCount(): number {
@@ -98,7 +98,7 @@ export class Bus {
   }
 
   clearFaults(): void {
-    this.faultLog.length = 0;
+    this.faultLog = [];
   }
 
   /** Reads 1, 2 or 4 bytes (little-endian); registers only as aligned 32-bit words. */
@@ -256,7 +256,7 @@ export class Bus {
     };
     this.faultTotal++;
     this.faultLog.push(f);
-    if (this.faultLog.length > this.keepFaults) this.faultLog.shift();
+    if (this.faultLog.length >= 2 * this.keepFaults) this.faultLog = this.faultLog.slice(-this.keepFaults);
     const detail: Record<string, Json> = {
       code,
       access,

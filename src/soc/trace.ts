@@ -43,8 +43,8 @@ export class Trace {
     this.head = createHash('sha256').update(this.head).update(stableStringify(e)).digest();
     this.total++;
     this.recentEvents.push(e);
-    if (this.recentEvents.length > this.keep)
-      this.recentEvents.splice(0, this.recentEvents.length - this.keep);
+    // Trim in amortised O(1): let the list grow to twice `keep`, then drop the older half.
+    if (this.recentEvents.length >= 2 * this.keep) this.recentEvents = this.recentEvents.slice(-this.keep);
     for (const l of this.listeners) l(e);
   }
 
@@ -59,7 +59,7 @@ export class Trace {
 
   /** The most recent events (at most `keep`), oldest first. */
   recent(): readonly TraceEvent[] {
-    return this.recentEvents;
+    return this.recentEvents.length > this.keep ? this.recentEvents.slice(-this.keep) : this.recentEvents;
   }
 
   /** Calls `listener` for every event recorded from now on; returns the unsubscribe function. */
@@ -69,7 +69,7 @@ export class Trace {
   }
 
   snapshot(): TraceSnapshot {
-    return { head: this.hash, count: this.total, recent: [...this.recentEvents] };
+    return { head: this.hash, count: this.total, recent: [...this.recent()] };
   }
 
   restore(s: TraceSnapshot): void {
