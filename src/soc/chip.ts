@@ -5,7 +5,7 @@
  * locked — `bringUp` (or the boot ROM) programs the board's configuration through the registers.
  */
 import { createHash } from 'node:crypto';
-import { assert } from '../common/errors.js';
+import { AssertionFailed, assert } from '../common/errors.js';
 import { SeededRandom } from '../common/random.js';
 import type { VirtualClock } from './clock.js';
 import type { Trace } from './trace.js';
@@ -221,7 +221,7 @@ export class Chip {
       case 'microphone':
         return new Microphone(d.name, d.sampleRate, ctx);
       default:
-        throw new Error(`not a peripheral kind: ${d.kind}`);
+        throw new AssertionFailed(`not a peripheral kind: ${d.kind}`);
     }
   }
 
