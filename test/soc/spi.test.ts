@@ -56,3 +56,19 @@ test('SPI transfers are full duplex between the two chips, in virtual time, by D
   assert.deepEqual(ok(tz.bus.readBytes(cpu0(tz), 0x10000100, 8)), new Uint8Array(8).fill(0xff));
   assert.equal(slave.read('spi', 0x018) & 4, 4);
 });
+
+test('a transfer in flight when the master chip resets completes on the wire but writes nothing', () => {
+  const { m, tz, mcu } = everyDeviceMachine();
+  const master = regs(tz, cpu0(tz));
+  master.write('spi', 0x000, 1);
+  master.write('spi', 0x008, 0x10000000);
+  master.write('spi', 0x00c, 0x10000100);
+  master.write('spi', 0x010, 8);
+  master.write('spi', 0x014, 1);
+  tz.reset();
+  const faults = tz.bus.faultCount;
+  m.runFor(64_000);
+  assert.equal(tz.bus.faultCount, faults, 'no stray DMA after reset');
+  assert.equal(regs(tz, cpu0(tz)).read('spi', 0x018), 0, 'no completion reported');
+  assert.equal(regs(mcu, cpu0(mcu)).read('spi', 0x018) & 4, 4, 'the unarmed slave saw the transfer');
+});

@@ -28,6 +28,7 @@ export interface SpiControllerSnapshot {
   readonly regs: readonly number[];
   readonly armed: boolean;
   readonly armedTx: string | null;
+  readonly transferring: boolean;
   readonly [key: string]: Json;
 }
 
@@ -40,6 +41,8 @@ export class SpiController implements MmioDevice<SpiControllerSnapshot>, SpiEnd 
   private armed = false;
   /** Slave: the bytes it will shift out, read from memory when it armed. */
   private armedTx: Uint8Array | undefined;
+  /** Master: a transfer this controller started is on the wire (a reset abandons it). */
+  private transferring = false;
 
   constructor(
     readonly name: string,
@@ -56,6 +59,7 @@ export class SpiController implements MmioDevice<SpiControllerSnapshot>, SpiEnd 
     this.regs = [0, 0, 0, 0, 0, 0, 0];
     this.armed = false;
     this.armedTx = undefined;
+    this.transferring = false;
   }
 
   readRegister(offset: number, _a: Access): MmioRead {
@@ -122,6 +126,7 @@ export class SpiController implements MmioDevice<SpiControllerSnapshot>, SpiEnd 
       return DONE;
     }
     if (!this.link.start(tx.value)) return denied('SPI link is busy or has no slave');
+    this.transferring = true;
     return DONE;
   }
 
@@ -133,7 +138,10 @@ export class SpiController implements MmioDevice<SpiControllerSnapshot>, SpiEnd 
 
   complete(received: Uint8Array): void {
     let data = received;
-    if (this.role === 'slave') {
+    if (this.role === 'master') {
+      if (!this.transferring) return; // started before a reset: nobody waits for it
+      this.transferring = false;
+    } else {
       if (!this.armed) {
         this.ctx.record('spi.overrun', { lost: received.length });
         return this.interrupt(INT_OVERRUN);
@@ -158,12 +166,18 @@ export class SpiController implements MmioDevice<SpiControllerSnapshot>, SpiEnd 
   }
 
   snapshot(): SpiControllerSnapshot {
-    return { regs: [...this.regs], armed: this.armed, armedTx: this.armedTx ? toBase64(this.armedTx) : null };
+    return {
+      regs: [...this.regs],
+      armed: this.armed,
+      armedTx: this.armedTx ? toBase64(this.armedTx) : null,
+      transferring: this.transferring,
+    };
   }
 
   restore(s: SpiControllerSnapshot): void {
     this.regs = [...s.regs];
     this.armed = s.armed;
     this.armedTx = s.armedTx === null ? undefined : fromBase64(s.armedTx);
+    this.transferring = s.transferring;
   }
 }
