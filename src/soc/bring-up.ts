@@ -20,12 +20,16 @@ export interface BringUpOptions {
 
 export function bringUp(board: Board, options: BringUpOptions = {}): Machine {
   const machine = new Machine(board, options.seed === undefined ? {} : { seed: options.seed });
-  for (const spec of board.chips) configureChip(machine.chip(spec.name), spec, options.lock ?? true);
+  for (const spec of board.chips) programSecurityFabric(machine.chip(spec.name), spec, options.lock ?? true);
   machine.trace.record('machine', 'bring-up', { locked: options.lock ?? true });
   return machine;
 }
 
-function configureChip(chip: Chip, spec: ChipSpec, lock: boolean): void {
+/**
+ * Programs a chip's TZASC, TZPC and interrupt routing from its board declaration, through the registers,
+ * as CPU 0 (which must be in the secure world), then locks them when `lock`. Throws on any fault.
+ */
+export function programSecurityFabric(chip: Chip, spec: ChipSpec, lock: boolean): void {
   const cpu = chip.cpus[0];
   if (!cpu) throw new RampartError('BRING_UP', `chip ${chip.name} has no CPU`);
   const write = (device: string, offset: number, value: number) => {
