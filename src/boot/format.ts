@@ -639,12 +639,6 @@ export function parseImage(bytes: Uint8Array): ParseResult {
   };
 }
 
-/** Total size an image declares, from its header and TLV area header (for slot readers). */
-export function declaredTlvSize(bytes: Uint8Array, tlvOffset: number): number | undefined {
-  if (bytes.length < tlvOffset + TLV_INFO_SIZE || !bytesEqual(bytes, TLV_MAGIC, tlvOffset)) return undefined;
-  return u32(bytes, tlvOffset + 4);
-}
-
 // ---- encoder -----------------------------------------------------------------------------------------
 
 export interface ComponentInput {
