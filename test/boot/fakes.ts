@@ -155,15 +155,18 @@ export class MemorySecurityControllers implements SecurityConfigurator {
 export class RecordingSecureWorld {
   kernel: KernelHandoff | undefined;
   apps: TrustedApplicationHandoff[] = [];
-  /** Names of trusted applications whose start throws (a crashing TA in a bad update). */
-  failing = new Set<string>();
+  /** Trusted applications whose start throws (a crashing TA in a bad update). */
+  failing: (app: TrustedApplicationHandoff) => boolean = () => false;
+  /** Runs when the kernel starts (e.g. an attacker rewriting flash behind the ROM's back). */
+  onKernelStart: () => void = () => {};
   constructor(private readonly trace: Trace) {}
   startKernel(handoff: KernelHandoff): void {
     this.kernel = handoff;
     this.trace.push(`kernel start (bank ${handoff.bank}, ${handoff.image.version})`);
+    this.onKernelStart();
   }
   startTrustedApplication(app: TrustedApplicationHandoff): void {
-    if (this.failing.has(app.name)) throw new Error(`${app.name} crashed in TA_CreateEntryPoint`);
+    if (this.failing(app)) throw new Error(`${app.name} crashed in TA_CreateEntryPoint`);
     this.apps.push(app);
     this.trace.push(`ta start ${app.name}`);
   }
@@ -198,6 +201,8 @@ export interface MemoryDevice extends BootDevice {
   readonly secureWorld: RecordingSecureWorld;
   readonly normalWorld: RecordingNormalWorld;
   readonly trace: Trace;
+  /** Power off and on: volatile state is lost (not recorded in the trace); fuses, counters and flash stay. */
+  powerCycle(): void;
 }
 
 export function memoryDevice(options: {
@@ -224,6 +229,11 @@ export function memoryDevice(options: {
         normalWorld.reset();
         trace.push('warm reset');
       },
+    },
+    powerCycle() {
+      security.reset();
+      secureWorld.reset();
+      normalWorld.reset();
     },
   };
 }
