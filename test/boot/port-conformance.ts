@@ -18,11 +18,18 @@ export function checkFlashMedium(flash: FlashMedium): void {
   const block = flash.eraseBlockSize;
   assert.ok(block > 0 && flash.size >= 2 * block && flash.size % block === 0, 'size is whole erase blocks');
   flash.erase(0, 2 * block);
-  assert.ok(flash.read(0, 2 * block).every((b) => b === 0xff), 'erase sets 0xFF');
+  assert.ok(
+    flash.read(0, 2 * block).every((b) => b === 0xff),
+    'erase sets 0xFF',
+  );
   // The chain only programs erased bytes (it never relies on what programming over data does).
   flash.program(10, Uint8Array.of(0x0f, 0xf0, 0x00));
   assert.deepEqual([...flash.read(10, 3)], [0x0f, 0xf0, 0x00], 'program stores bytes into erased flash');
-  assert.deepEqual([...flash.read(9, 1), ...flash.read(13, 1)], [0xff, 0xff], 'program touches only its bytes');
+  assert.deepEqual(
+    [...flash.read(9, 1), ...flash.read(13, 1)],
+    [0xff, 0xff],
+    'program touches only its bytes',
+  );
   // Reads are copies.
   const copy = flash.read(10, 3);
   copy[0] = 0x99;
@@ -65,17 +72,29 @@ export function checkRootOfTrust(rot: RootOfTrust): void {
 }
 
 /** `configurator` must be unlocked (fresh from reset). */
-export function checkSecurityConfigurator(configurator: SecurityConfigurator, config: SecurityConfiguration): void {
+export function checkSecurityConfigurator(
+  configurator: SecurityConfigurator,
+  config: SecurityConfiguration,
+): void {
   assert.equal(configurator.isLocked(), false, 'unlocked after reset');
   configurator.apply(config);
-  assert.deepEqual(canonicalSecurityConfiguration(configurator.readBack()), canonicalSecurityConfiguration(config));
+  assert.deepEqual(
+    canonicalSecurityConfiguration(configurator.readBack()),
+    canonicalSecurityConfiguration(config),
+  );
   configurator.lock();
   assert.equal(configurator.isLocked(), true);
   const other: SecurityConfiguration = {
     ...config,
-    peripherals: config.peripherals.map((p) => ({ ...p, world: p.world === 'secure' ? 'non-secure' : 'secure' })),
+    peripherals: config.peripherals.map((p) => ({
+      ...p,
+      world: p.world === 'secure' ? 'non-secure' : 'secure',
+    })),
   };
   assert.throws(() => configurator.apply(other), 'a locked configuration cannot be reprogrammed');
-  assert.deepEqual(canonicalSecurityConfiguration(configurator.readBack()), canonicalSecurityConfiguration(config));
+  assert.deepEqual(
+    canonicalSecurityConfiguration(configurator.readBack()),
+    canonicalSecurityConfiguration(config),
+  );
   assert.equal(configurator.isLocked(), true);
 }

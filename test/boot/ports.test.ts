@@ -2,7 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryCounters, MemoryFlash, MemoryOtp, MemorySecurityControllers } from './fakes.js';
-import { checkFlashMedium, checkMonotonicCounters, checkRootOfTrust, checkSecurityConfigurator } from './port-conformance.js';
+import {
+  checkFlashMedium,
+  checkMonotonicCounters,
+  checkRootOfTrust,
+  checkSecurityConfigurator,
+} from './port-conformance.js';
 import { policy, rootKeyHash } from './images.js';
 
 test('MemoryFlash is a FlashMedium', () => checkFlashMedium(new MemoryFlash(16 * 1024, 4096)));
