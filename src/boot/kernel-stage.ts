@@ -4,6 +4,7 @@
  * started), authenticate and measure the Normal World image, apply and lock the security
  * configuration, and only then start the Normal World.
  */
+import { assert } from '../common/errors.js';
 import type { BankIndex } from './flash-layout.js';
 import { guarded, imageFailure, type BootFailure } from './failure.js';
 import type { MeasuredBoot } from './measured-boot.js';
@@ -34,7 +35,7 @@ export async function runKernelStage(input: KernelStageInput): Promise<KernelSta
   const entries = bundle.manifest.components;
   for (const manifestEntry of entries.filter((c) => c.kind === 'ta-manifest')) {
     const codeEntry = entries.find((c) => c.kind === 'ta-code' && c.name === manifestEntry.name);
-    if (!codeEntry) throw new RangeError(`parser let through TA ${manifestEntry.name} without code`);
+    assert(codeEntry !== undefined, `the parser let through TA ${manifestEntry.name} without code`);
     const manifest = bundle.component(manifestEntry);
     if (!manifest.ok) return { ok: false, failure: imageFailure('kernel', 'secure-bundle', manifest.fault) };
     const code = bundle.component(codeEntry);

@@ -4,6 +4,7 @@
  * the log from all-zero registers must give the final values; any edited, dropped or reordered event
  * gives different ones.
  */
+import { assert, InputError } from '../common/errors.js';
 import { sha256, toHex } from './keys.js';
 
 /** PCR allocation (docs/boot.md §"Measured boot"). */
@@ -50,8 +51,7 @@ export class MeasuredBoot {
 
   extend(pcr: number, stage: MeasuringStage, type: EventType, name: string, digest: Uint8Array): void {
     const current = this.#pcrs[pcr];
-    if (current === undefined || digest.length !== 32)
-      throw new RangeError(`bad PCR ${pcr} or digest length`);
+    assert(current !== undefined && digest.length === 32, `bad PCR ${pcr} or digest length ${digest.length}`);
     this.#pcrs[pcr] = extendPcr(current, digest);
     this.#events.push({ sequence: this.#events.length, pcr, stage, type, name, digest: digest.slice() });
   }
@@ -68,10 +68,14 @@ export class MeasuredBoot {
 /** Recomputes the PCR values from an event log. */
 export function replayEventLog(events: readonly MeasurementEvent[], count = PCR_COUNT): Uint8Array[] {
   const pcrs = initialPcrs(count);
-  for (const e of events) {
+  for (const [i, e] of events.entries()) {
     const current = pcrs[e.pcr];
-    if (current === undefined)
-      throw new RangeError(`event ${e.sequence} names PCR ${e.pcr}; there are ${count}`);
+    if (current === undefined || e.digest.length !== 32)
+      throw new InputError(
+        'BAD_EVENT_LOG',
+        `the event names PCR ${e.pcr} (there are ${count}) or has a ${e.digest.length}-byte digest`,
+        { field: `events[${i}]` },
+      );
     pcrs[e.pcr] = extendPcr(current, e.digest);
   }
   return pcrs;

@@ -12,10 +12,11 @@
  * NV counters are advanced only by a confirmed boot: here, when the confirmed bank has booted; for an
  * update on trial, when the running system confirms it (update.ts: confirmBoot).
  */
+import { assert, RampartError } from '../common/errors.js';
 import { stableStringify } from '../common/json.js';
 import { readBootState, writeBootState, type BootState } from './boot-state.js';
 import { chainFailure, guarded, imageFailure, type BootFailure } from './failure.js';
-import { BANK_NAMES, otherBank, type BankIndex } from './flash-layout.js';
+import { BANK_NAMES, checkFlashLayout, otherBank, type BankIndex } from './flash-layout.js';
 import { runKernelStage } from './kernel-stage.js';
 import { toHex } from './keys.js';
 import { MeasuredBoot, PCR, type MeasurementEvent } from './measured-boot.js';
@@ -87,6 +88,8 @@ export function advanceCounters(
 export async function coldBoot(device: BootDevice, policy: BootPolicy): Promise<BootOutcome> {
   const { flash } = device;
   const layout = policy.layout;
+  const problem = checkFlashLayout(layout, flash.size, flash.eraseBlockSize);
+  if (problem) throw new RampartError('FLASH_LAYOUT', `the board's boot flash layout is wrong: ${problem}`);
   let state = readBootState(flash, layout).state;
   const refused: BootAttempt[] = [];
 
@@ -186,7 +189,7 @@ async function bootBank(
   if (!auth.ok) return { ok: false, failure: imageFailure('rom', 'secure-bundle', auth.fault) };
   const bundle = auth.image;
   const kernelEntry = bundle.manifest.components.find((c) => c.kind === 'kernel-config');
-  if (!kernelEntry) throw new RangeError('parser let through a secure bundle without kernel-config');
+  assert(kernelEntry !== undefined, 'the parser let through a secure bundle without kernel-config');
   const kernel = bundle.component(kernelEntry);
   if (!kernel.ok) return { ok: false, failure: imageFailure('rom', 'secure-bundle', kernel.fault) };
   measured.extend(PCR.SECURE_FIRMWARE, 'rom', 'image-manifest', 'secure-bundle', bundle.measurement);

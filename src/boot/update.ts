@@ -10,7 +10,7 @@
  * Staging does not verify: the ROM is the judge. An update client should check an image with
  * `verifyImage` before staging it, to avoid wasting a trial on it.
  */
-import { RampartError } from '../common/errors.js';
+import { assert, RampartError } from '../common/errors.js';
 import { readBootState, writeBootState, type BootState } from './boot-state.js';
 import { otherBank, type BankIndex, type FlashLayout } from './flash-layout.js';
 import type { BootPolicy } from './policy.js';
@@ -42,8 +42,10 @@ export function stageUpdate(
   images: BankImages,
   attempts = 1,
 ): BootState {
-  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 254)
-    throw new RangeError(`trial attempts must be 1..254, got ${attempts}`);
+  assert(
+    Number.isInteger(attempts) && attempts >= 1 && attempts <= 254,
+    `trial attempts must be 1..254, got ${attempts}`,
+  );
   const { state } = readBootState(flash, layout);
   const target = otherBank(state.activeBank);
   writeImageToSlot(flash, layout.banks[target].secure, images.secureBundle);

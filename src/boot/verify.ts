@@ -13,6 +13,7 @@
  * The input is copied once on entry; everything is checked and handed on from that private copy.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { assert } from '../common/errors.js';
 import {
   fault,
   formatVersion,
@@ -118,7 +119,7 @@ export class AuthenticImage {
     entry: ComponentEntry,
   ): { ok: true; component: VerifiedComponent } | { ok: false; fault: ImageFault } {
     const own = this.#image.manifest.components[entry.index];
-    if (own !== entry) throw new RangeError('component entry does not belong to this image');
+    assert(own === entry, 'component entry does not belong to this image');
     const bytes = this.#image.bytes.slice(entry.offset, entry.offset + entry.size);
     const digest = sha256(bytes);
     if (!equal(digest, entry.sha256))

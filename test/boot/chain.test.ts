@@ -586,3 +586,20 @@ test('boot state survives a torn write of either copy', () => {
   const done = writeBootState(d.flash, layout, { activeBank: 1, trial: undefined });
   assert.deepEqual(readBootState(d.flash, layout).state, done);
 });
+
+test('a board whose flash layout does not fit its flash is refused before anything runs', async () => {
+  const d = memoryDevice({ rotpkHash: rootKeyHash, flashSize: 64 * 1024, eraseBlockSize: ERASE_BLOCK });
+  await assert.rejects(coldBoot(d, policy), {
+    code: 'FLASH_LAYOUT',
+    message: /ends past the 65536-byte flash/,
+  });
+  assert.deepEqual(d.trace, []);
+});
+
+test('an event log naming a PCR that does not exist is bad input, located', async () => {
+  const d = newDevice();
+  provisionDevice(d.flash, layout, goodImages(1));
+  const o = running(await boot(d));
+  const bad = o.events.map((e, i) => (i === 4 ? { ...e, pcr: 9 } : e));
+  assert.throws(() => replayEventLog(bad), { code: 'BAD_EVENT_LOG', message: /field events\[4\]/ });
+});
