@@ -4,8 +4,9 @@
  */
 import os from 'node:os';
 import type { BenchSuite } from './suite.js';
+import { bootBench } from './boot.js';
 
-const suites: readonly BenchSuite[] = [];
+const suites: readonly BenchSuite[] = [bootBench];
 
 const wanted = process.argv.slice(2);
 const report: Record<string, unknown> = {
