@@ -2,5 +2,6 @@
 import type { Command } from '../command.js';
 import { boardsCommand } from './boards.js';
 import { bootCommand } from './boot.js';
+import { imageCommands } from './image.js';
 
-export const commands: readonly Command[] = [boardsCommand, bootCommand];
+export const commands: readonly Command[] = [boardsCommand, bootCommand, ...imageCommands];
