@@ -4,9 +4,10 @@
  */
 import os from 'node:os';
 import type { BenchSuite } from './suite.js';
+import { socSuite } from './soc.js';
 import { bootBench } from './boot.js';
 
-const suites: readonly BenchSuite[] = [bootBench];
+const suites: readonly BenchSuite[] = [socSuite, bootBench];
 
 const wanted = process.argv.slice(2);
 const report: Record<string, unknown> = {
