@@ -172,7 +172,6 @@ export async function bootMachine(
   options: SocBootOptions & { readonly policy?: BootPolicy } = {},
 ): Promise<MachineBoot> {
   const policy = options.policy ?? boardBootPolicy(machine.board, chipName);
-  const device = socBootDevice(machine, chipName, ports, options);
   const chip = machine.chip(chipName);
   const cpu = options.cpu ?? chip.cpus[0];
   if (cpu?.world !== 'secure')
@@ -185,6 +184,7 @@ export async function bootMachine(
       'SECURITY_FABRIC_LOCKED',
       `chip '${chipName}' was brought up with its security fabric locked; bring it up with { lock: false } so the boot chain programs and locks it`,
     );
+  const device = socBootDevice(machine, chipName, ports, options);
   const outcome = await coldBoot(device, policy);
   return { outcome, device, policy };
 }
