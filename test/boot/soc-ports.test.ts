@@ -4,8 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { developmentKeyFor } from '../../src/boot/defaults.js';
-import { toHex } from '../../src/boot/keys.js';
+import { readFileSync } from 'node:fs';
+import { DEVELOPMENT_KEYS, developmentKeyFor } from '../../src/boot/defaults.js';
+import { keyHash, loadPublicKey, toHex } from '../../src/boot/keys.js';
+import { packagePath } from '../../src/common/paths.js';
 import {
   boardBootPolicy,
   boardSecurityConfiguration,
@@ -232,4 +234,20 @@ test('bootMachine refuses a chip whose fabric is already locked, or a boot CPU n
   const chip = m.chip(SOC);
   chip.takeCpuControl().setWorld(chip.cpus[0]!, 'non-secure');
   await assert.rejects(bootMachine(m, SOC, idle), { code: 'BOOT_CPU_NOT_SECURE' });
+});
+
+test('the default boards are provisioned with the hashes of their development keys', () => {
+  for (const dev of DEVELOPMENT_KEYS) {
+    const chip = board(dev.board).chips.find((c) => c.boot);
+    assert.ok(chip?.boot, `${dev.board} declares a secure boot`);
+    const otp = chip.devices.find((d) => d.name === chip.boot!.fuses);
+    assert.ok(otp?.kind === 'otp-fuses');
+    assert.equal(otp.rotpkHash, dev.keyHash, dev.board);
+    const pub = loadPublicKey(readFileSync(packagePath(dev.publicKey), 'utf8'), dev.publicKey);
+    assert.equal(
+      toHex(keyHash(pub.key)),
+      dev.keyHash,
+      `${dev.board}: the key file hashes to the fused value`,
+    );
+  }
 });

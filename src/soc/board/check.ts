@@ -292,15 +292,24 @@ function checkBoot(
   at: (string | number)[],
   add: (path: (string | number)[], message: string) => void,
 ): void {
-  if (!chip.trustzone)
-    return add(at, `chip '${chip.name}' has no TrustZone: the secure boot chain needs a secure world`);
-  const device = <K extends DeviceSpec['kind']>(field: (string | number)[], name: string, kind: K) => {
+  if (!chip.trustzone) {
+    add(at, `chip '${chip.name}' has no TrustZone: the secure boot chain needs a secure world`);
+    return;
+  }
+  const device = <K extends DeviceSpec['kind']>(
+    field: (string | number)[],
+    name: string,
+    kind: K,
+  ): Extract<DeviceSpec, { kind: K }> | undefined => {
     const d = chip.devices.find((x) => x.name === name);
-    if (!d) return add(field, `no device named '${name}' in chip '${chip.name}'`);
-    if (d.kind !== kind) return add(field, `'${name}' is a ${d.kind}; the boot chain needs a ${kind} here`);
-    if (d.world !== 'secure')
-      return add(field, `'${name}' must be a secure peripheral: the boot chain relies on it`);
-    return d as Extract<DeviceSpec, { kind: K }>;
+    let problem: string | undefined;
+    if (!d) problem = `no device named '${name}' in chip '${chip.name}'`;
+    else if (d.kind !== kind) problem = `'${name}' is a ${d.kind}; the boot chain needs a ${kind} here`;
+    else if (d.world !== 'secure')
+      problem = `'${name}' must be a secure peripheral: the boot chain relies on it`;
+    if (problem === undefined) return d as Extract<DeviceSpec, { kind: K }>;
+    add(field, problem);
+    return undefined;
   };
   device([...at, 'fuses'], boot.fuses, 'otp-fuses');
   const nvc = device([...at, 'counters', 'device'], boot.counters.device, 'nv-counters');
