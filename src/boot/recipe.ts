@@ -162,6 +162,27 @@ export function writeBoardImages(
   return paths;
 }
 
+/** Reads the two images of a board as `writeBoardImages` wrote them into `dir`. */
+export function readBoardImages(dir: string, board: string): BuiltBoardImages {
+  const read = (name: string) => {
+    const file = join(dir, board, name);
+    try {
+      return new Uint8Array(readFileSync(file));
+    } catch (e) {
+      throw new InputError(
+        'IMAGE_UNREADABLE',
+        `cannot read the ${board} image: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+        { file },
+      );
+    }
+  };
+  return {
+    board,
+    secureBundle: read(IMAGE_FILE_NAMES.secureBundle),
+    normalWorld: read(IMAGE_FILE_NAMES.normalWorld),
+  };
+}
+
 /** Builds one recipe: the recipe's key, else the board's development key. */
 export function buildRecipe(
   file: string,

@@ -186,7 +186,12 @@ export class Chip {
       case 'uart':
         return new Uart(d.name, ctx);
       case 'otp-fuses':
-        return new OtpFuses(d.name, `${this.env.seed}/${ctx.path}`, ctx);
+        return new OtpFuses(
+          d.name,
+          `${this.env.seed}/${ctx.path}`,
+          ctx,
+          d.rotpkHash === undefined ? undefined : { rotpkHash: d.rotpkHash },
+        );
       case 'trng':
         return new Trng(d.name, ctx);
       case 'nv-counters':

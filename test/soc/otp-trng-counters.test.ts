@@ -97,3 +97,35 @@ test('NV counters only grow, stop at their bound, and survive reset', () => {
   tz.reset();
   assert.equal(r.read('nvc', 0x100), 3);
 });
+
+test('a board that declares a ROTPK hash gets it fused and locked at manufacture; it survives reset and snapshots', () => {
+  const hash = createHash('sha256').update('a factory key').digest('hex');
+  const board = everyDeviceBoard();
+  const otp = board.chips[0]!.devices.find((d) => d.kind === 'otp-fuses');
+  assert.ok(otp?.kind === 'otp-fuses' && otp.rotpkHash === undefined);
+  const blank = bringUp(board, { seed: 1 }).chip('tz');
+  const b = regs(blank, cpu0(blank));
+  assert.deepEqual([b.read('otp', 0x000), b.read('otp', 0x100)], [0, 0], 'undeclared: blank and unlocked');
+
+  otp.rotpkHash = hash;
+  const m = bringUp(board, { seed: 1 });
+  const tz = m.chip('tz');
+  const r = regs(tz, cpu0(tz));
+  const words = Array.from({ length: 8 }, (_, i) => r.read('otp', 0x100 + 4 * i));
+  const fused = Buffer.alloc(32);
+  words.forEach((w, i) => fused.writeUInt32LE(w, 4 * i));
+  assert.equal(fused.toString('hex'), hash);
+  assert.equal(r.read('otp', 0x000), 1, 'locked');
+  assert.equal(r.tryWrite('otp', 0x100, 0xffffffff).ok, false, 'no more bits can be blown');
+  assert.equal(r.tryWrite('otp', 0x300, 1).ok, false, 'nor general-purpose fuses');
+  tz.reset();
+  assert.equal(Buffer.from(tz.device<OtpFuses>('otp', 'otp-fuses').rotpkHash()).toString('hex'), hash);
+  const other = bringUp(everyDeviceBoard(), { seed: 1 });
+  assert.throws(() => other.restore(m.snapshot()), /does not fit/, 'the provisioning is part of the board');
+  const same = bringUp(board, { seed: 2 });
+  same.restore(m.snapshot());
+  assert.equal(
+    Buffer.from(same.chip('tz').device<OtpFuses>('otp', 'otp-fuses').rotpkHash()).toString('hex'),
+    hash,
+  );
+});

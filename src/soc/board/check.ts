@@ -4,7 +4,15 @@
  * mean something, no overlap in a chip's address map, each interrupt line used once, links that exist and
  * fit the device, SPI links with one master and one slave. Each problem names the field it is about.
  */
-import { FABRIC_KINDS, LINK_OF, WINDOW_SIZE, type Board, type ChipSpec } from './schema.js';
+import {
+  FABRIC_KINDS,
+  LINK_OF,
+  WINDOW_SIZE,
+  type Board,
+  type BootSpec,
+  type ChipSpec,
+  type DeviceSpec,
+} from './schema.js';
 import { DIAG_ADDRESS } from '../nodes/vehicle-can.js';
 
 export interface BoardIssue {
@@ -251,6 +259,8 @@ function checkChip(
     );
   }
 
+  if (chip.boot) checkBoot(chip, chip.boot, [...at, 'boot'], add);
+
   // Interrupts: a controller to route them, each line once, a CPU to target.
   const gic = chip.devices.find((d) => d.kind === 'gic');
   const used = new Map<number, string>();
@@ -269,6 +279,88 @@ function checkChip(
         `interrupt target CPU ${d.irq.target} does not exist: chip '${chip.name}' has ${chip.cpu.count} CPUs`,
       );
   });
+}
+
+/**
+ * The secure boot declaration names devices and memory of this chip of the right kind, in the secure
+ * world, and a flash layout that fits: two boot-state blocks, then banks A and B, each a secure-bundle
+ * slot and a Normal World slot (src/boot/flash-layout.ts lays it out the same way).
+ */
+function checkBoot(
+  chip: ChipSpec,
+  boot: BootSpec,
+  at: (string | number)[],
+  add: (path: (string | number)[], message: string) => void,
+): void {
+  if (!chip.trustzone) {
+    add(at, `chip '${chip.name}' has no TrustZone: the secure boot chain needs a secure world`);
+    return;
+  }
+  const device = <K extends DeviceSpec['kind']>(
+    field: (string | number)[],
+    name: string,
+    kind: K,
+  ): Extract<DeviceSpec, { kind: K }> | undefined => {
+    const d = chip.devices.find((x) => x.name === name);
+    let problem: string | undefined;
+    if (!d) problem = `no device named '${name}' in chip '${chip.name}'`;
+    else if (d.kind !== kind) problem = `'${name}' is a ${d.kind}; the boot chain needs a ${kind} here`;
+    else if (d.world !== 'secure')
+      problem = `'${name}' must be a secure peripheral: the boot chain relies on it`;
+    if (problem === undefined) return d as Extract<DeviceSpec, { kind: K }>;
+    add(field, problem);
+    return undefined;
+  };
+  device([...at, 'fuses'], boot.fuses, 'otp-fuses');
+  const nvc = device([...at, 'counters', 'device'], boot.counters.device, 'nv-counters');
+  if (nvc) {
+    for (const which of ['secureBundle', 'normalWorld'] as const)
+      if (boot.counters[which] >= nvc.counters)
+        add(
+          [...at, 'counters', which],
+          `counter ${boot.counters[which]} does not exist: '${nvc.name}' has ${nvc.counters}`,
+        );
+    if (boot.counters.secureBundle === boot.counters.normalWorld)
+      add(
+        [...at, 'counters', 'normalWorld'],
+        `the two images need two different counters (both are ${boot.counters.normalWorld})`,
+      );
+  }
+  const flash = device([...at, 'flash', 'device'], boot.flash.device, 'nor-flash');
+  if (flash) {
+    let whole = true;
+    for (const slot of ['secureSlot', 'normalSlot'] as const)
+      if (boot.flash[slot] % flash.blockSize !== 0) {
+        whole = false;
+        add(
+          [...at, 'flash', slot],
+          `slot size ${hex(boot.flash[slot])} is not a multiple of the flash block size ${hex(flash.blockSize)}`,
+        );
+      }
+    const needed = 2 * flash.blockSize + 2 * (boot.flash.secureSlot + boot.flash.normalSlot);
+    if (whole && needed > flash.size)
+      add(
+        [...at, 'flash'],
+        `the boot layout (2 boot-state blocks, 2 banks of ${hex(boot.flash.secureSlot)} + ${hex(boot.flash.normalSlot)}) needs ${hex(needed)} bytes; flash '${flash.name}' has ${hex(flash.size)}`,
+      );
+  }
+  const region = chip.memory.find((m) => m.name === boot.buffer.region);
+  if (!region) add([...at, 'buffer', 'region'], `no memory region named '${boot.buffer.region}'`);
+  else if (region.kind !== 'ram' || region.security !== 'secure')
+    add(
+      [...at, 'buffer', 'region'],
+      `the boot buffer must be in secure RAM; '${region.name}' is ${region.security} ${region.kind}`,
+    );
+  else if (boot.buffer.offset + boot.buffer.size > region.size)
+    add(
+      [...at, 'buffer', 'size'],
+      `the boot buffer [${hex(boot.buffer.offset)}, ${hex(boot.buffer.offset + boot.buffer.size)}) runs past region '${region.name}' (${hex(region.size)} bytes)`,
+    );
+  else if (flash && boot.buffer.size < flash.pageSize)
+    add(
+      [...at, 'buffer', 'size'],
+      `the boot buffer (${hex(boot.buffer.size)} bytes) must hold at least one flash page (${hex(flash.pageSize)})`,
+    );
 }
 
 function unique(names: readonly string[], onDuplicate: (index: number, name: string) => void): void {

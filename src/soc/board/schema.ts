@@ -44,7 +44,19 @@ export const deviceSchema = z.discriminatedUnion('kind', [
     regions: z.number().int().min(1).max(16).default(8),
   }),
   z.strictObject({ ...deviceCommon, kind: z.literal('uart') }),
-  z.strictObject({ ...deviceCommon, kind: z.literal('otp-fuses') }),
+  z.strictObject({
+    ...deviceCommon,
+    kind: z.literal('otp-fuses'),
+    /** Factory provisioning: the ROTPK hash fused (and the array locked) when the machine is built. */
+    rotpkHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'a ROTPK hash is a SHA-256: 64 lower-case hex digits')
+      .refine(
+        (h) => !/^(0{64}|f{64})$/.test(h),
+        'an all-zero or all-one hash is a blank fuse: leave rotpkHash out for an unprovisioned chip',
+      )
+      .optional(),
+  }),
   z.strictObject({ ...deviceCommon, kind: z.literal('trng') }),
   z.strictObject({
     ...deviceCommon,
@@ -121,6 +133,24 @@ export const memorySchema = z.strictObject({
   description,
 });
 
+/**
+ * What the chip's secure boot chain (src/boot) runs on: the fuses holding the root-of-trust key hash, the
+ * NV counters guarding each image, the boot flash and the sizes of its slots, and the secure memory the
+ * boot code moves flash data through. The SoC only validates it; `src/boot` reads it.
+ */
+export const bootSchema = z.strictObject({
+  fuses: name,
+  counters: z.strictObject({
+    device: name,
+    secureBundle: z.number().int().min(0).max(63),
+    normalWorld: z.number().int().min(0).max(63),
+  }),
+  flash: z.strictObject({ device: name, secureSlot: size, normalSlot: size }),
+  buffer: z.strictObject({ region: name, offset: address, size }),
+  trialAttempts: z.number().int().min(1).max(254).default(1),
+  description,
+});
+
 export const chipSchema = z.strictObject({
   name,
   description,
@@ -128,6 +158,7 @@ export const chipSchema = z.strictObject({
   trustzone: z.boolean(),
   memory: z.array(memorySchema).min(1),
   devices: z.array(deviceSchema).min(1),
+  boot: bootSchema.optional(),
 });
 
 export const linkSchema = z.discriminatedUnion('kind', [
@@ -192,6 +223,7 @@ export const boardSchema = z.strictObject({
 
 export type Board = z.output<typeof boardSchema>;
 export type ChipSpec = Board['chips'][number];
+export type BootSpec = NonNullable<ChipSpec['boot']>;
 export type DeviceSpec = ChipSpec['devices'][number];
 export type MemorySpec = ChipSpec['memory'][number];
 export type LinkSpec = Board['links'][number];

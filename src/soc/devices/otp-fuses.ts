@@ -7,6 +7,8 @@
  *     been misconfigured to make this peripheral non-secure;
  *   - 16 general-purpose words (e.g. secure-boot enable, debug disable);
  *   - CHIP_ID, a per-chip serial fused at manufacture.
+ * A board may provision the ROTPK hash at manufacture (its `rotpkHash`): the factory fuses it and blows
+ * the lock fuse before the chip leaves the factory, so the machine is built with it in place.
  * Programming and locking are secure-world operations. The array is non-volatile: it survives reset.
  *
  * Register map (words are little-endian slices of the byte fields):
@@ -42,14 +44,23 @@ export class OtpFuses implements MmioDevice<OtpSnapshot> {
   private chipId: number;
   private locked = false;
 
-  /** `manufactureSeed` identifies this chip's silicon: its HUK and chip id derive from it. */
+  /**
+   * `manufactureSeed` identifies this chip's silicon: its HUK and chip id derive from it. `provisioned`
+   * (hex) is the ROTPK hash the factory fuses, after which it locks the array.
+   */
   constructor(
     readonly name: string,
     manufactureSeed: string,
     private readonly ctx: DeviceContext,
+    provisioned?: { readonly rotpkHash: string },
   ) {
     this.huk = new Uint8Array(createHash('sha256').update(`rampart-huk\0${manufactureSeed}`).digest());
     this.chipId = createHash('sha256').update(`rampart-chip-id\0${manufactureSeed}`).digest().readUInt32LE(0);
+    if (provisioned) {
+      assert(/^[0-9a-f]{64}$/.test(provisioned.rotpkHash), 'a ROTPK hash is 64 lower-case hex digits');
+      this.rotpk = fromHex(provisioned.rotpkHash);
+      this.locked = true;
+    }
   }
 
   get isLocked(): boolean {
