@@ -7,7 +7,7 @@ import { type MacAddress, formatIpv4, formatMac } from '../address.js';
 import { ARP_HARDWARE_ETHERNET, ArpOperation, decodeArp, encodeArp } from '../arp.js';
 import { EtherType } from '../ethernet.js';
 import { PacketError, u32 } from '../wire.js';
-import type { Counters, StackContext } from './context.js';
+import type { StackContext } from './context.js';
 import { BROADCAST_MAC, type EthernetLayer, type LinkInput } from './ethernet.js';
 import type { Timer } from './timers.js';
 
@@ -40,7 +40,7 @@ interface Pending {
 }
 
 export class ArpLayer {
-  readonly counters: Counters = {
+  readonly counters = {
     requestsIn: 0,
     repliesIn: 0,
     requestsOut: 0,

@@ -20,5 +20,5 @@ export interface StackContext {
    */
   run<T>(fn: () => T): T;
   /** Increments `counters[name]`. */
-  count(counters: Counters, name: string, by?: number): void;
+  count<C extends Counters>(counters: C, name: keyof C & string, by?: number): void;
 }

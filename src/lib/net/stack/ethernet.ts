@@ -5,7 +5,7 @@
 import { type MacAddress, formatMac } from '../address.js';
 import { decodeEthernet, encodeEthernet } from '../ethernet.js';
 import { PacketError } from '../wire.js';
-import type { Counters, StackContext } from './context.js';
+import type { StackContext } from './context.js';
 
 export const BROADCAST_MAC: MacAddress = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 
@@ -19,7 +19,7 @@ export interface LinkInput {
 }
 
 export class EthernetLayer {
-  readonly counters: Counters = {
+  readonly counters = {
     framesIn: 0,
     framesOut: 0,
     malformed: 0,

@@ -15,7 +15,7 @@ import {
 } from '../icmp.js';
 import { IpProtocol } from '../ipv4.js';
 import { PacketError, u16, u32 } from '../wire.js';
-import type { Counters, StackContext } from './context.js';
+import type { StackContext } from './context.js';
 import type { Ipv4Input, Ipv4Layer } from './ipv4.js';
 import type { Timer } from './timers.js';
 
@@ -73,7 +73,7 @@ interface Outstanding {
 }
 
 export class IcmpLayer {
-  readonly counters: Counters = {
+  readonly counters = {
     messagesIn: 0,
     messagesOut: 0,
     badChecksum: 0,

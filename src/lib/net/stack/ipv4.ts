@@ -10,7 +10,7 @@ import { Ipv4Reassembler, fragmentIpv4 } from '../ipv4-fragments.js';
 import { type Ipv4Packet, decodeIpv4, encodeIpv4 } from '../ipv4.js';
 import { PacketError } from '../wire.js';
 import type { ArpLayer } from './arp.js';
-import type { Counters, StackContext } from './context.js';
+import type { StackContext } from './context.js';
 import { BROADCAST_MAC, type EthernetLayer, type LinkInput } from './ethernet.js';
 
 export const LIMITED_BROADCAST = 0xffffffff;
@@ -49,7 +49,7 @@ export interface Ipv4SendOptions {
 }
 
 export class Ipv4Layer {
-  readonly counters: Counters = {
+  readonly counters = {
     datagramsIn: 0,
     datagramsOut: 0,
     delivered: 0,
@@ -80,7 +80,7 @@ export class Ipv4Layer {
   constructor(
     private readonly ctx: StackContext,
     private readonly eth: EthernetLayer,
-    private readonly arp: () => ArpLayer,
+    private readonly arp: ArpLayer,
     options: Ipv4Options,
   ) {
     this.address = options.address >>> 0;
@@ -158,7 +158,7 @@ export class Ipv4Layer {
   private transmit(nextHop: number, dst: number, datagram: Uint8Array): void {
     this.ctx.count(this.counters, 'datagramsOut');
     if (this.isBroadcast(dst)) this.eth.send(BROADCAST_MAC, EtherType.IPV4, datagram);
-    else this.arp().output(nextHop, datagram);
+    else this.arp.output(nextHop, datagram);
   }
 
   input(link: LinkInput): void {

@@ -18,7 +18,7 @@ import { type MacAddress, formatIpv4, parseIpv4, parseMac } from '../address.js'
 import { EtherType } from '../ethernet.js';
 import { IpProtocol } from '../ipv4.js';
 import { type ArpOptions, ArpLayer } from './arp.js';
-import type { Counters, StackContext } from './context.js';
+import type { StackContext } from './context.js';
 import { EthernetLayer } from './ethernet.js';
 import { IcmpLayer, type PingOptions, type PingRequest, type PingResult } from './icmp.js';
 import { Ipv4Layer } from './ipv4.js';
@@ -54,9 +54,15 @@ export interface NetworkStackOptions {
   readonly promiscuous?: boolean;
 }
 
-export type StackCounters = Readonly<
-  Record<'link' | 'arp' | 'ipv4' | 'icmp' | 'udp' | 'tcp' | 'stack', Readonly<Counters>>
->;
+export interface StackCounters {
+  readonly link: Readonly<EthernetLayer['counters']>;
+  readonly arp: Readonly<ArpLayer['counters']>;
+  readonly ipv4: Readonly<Ipv4Layer['counters']>;
+  readonly icmp: Readonly<IcmpLayer['counters']>;
+  readonly udp: Readonly<UdpLayer['counters']>;
+  readonly tcp: Readonly<TcpLayer['counters']>;
+  readonly stack: Readonly<NetworkStack['counters']>;
+}
 
 export class NetworkStack {
   readonly ethernet: EthernetLayer;
@@ -67,7 +73,7 @@ export class NetworkStack {
   readonly tcp: TcpLayer;
   private readonly timers = new TimerQueue();
   private readonly context: StackContext;
-  private readonly counters: Counters = { unknownEtherType: 0, framesDroppedNoLink: 0, callbackErrors: 0 };
+  readonly counters = { unknownEtherType: 0, framesDroppedNoLink: 0, callbackErrors: 0 };
   private link: LinkPort | undefined;
   private depth = 0;
   private flushing = false;
@@ -100,7 +106,7 @@ export class NetworkStack {
       },
       run: (fn) => this.run(fn),
       count: (c, name, by = 1) => {
-        c[name] = (c[name] ?? 0) + by;
+        (c as Record<string, number>)[name] = ((c as Record<string, number>)[name] ?? 0) + by;
       },
     };
     this.link = options.link;
@@ -111,8 +117,15 @@ export class NetworkStack {
       (frame) => this.outbox.push(frame),
       options.promiscuous ?? false,
     );
-    let arp: ArpLayer | undefined;
-    this.ip = new Ipv4Layer(this.context, this.ethernet, () => arp as ArpLayer, {
+    // The ARP layer reports unresolvable next hops to ICMP, which is created below (read at call time).
+    this.arp = new ArpLayer(
+      this.context,
+      this.ethernet,
+      address,
+      (d) => this.icmp.localUnreachable(d),
+      options.arp,
+    );
+    this.ip = new Ipv4Layer(this.context, this.ethernet, this.arp, {
       address,
       prefixLength,
       ...(gateway === undefined ? {} : { gateway }),
@@ -122,14 +135,6 @@ export class NetworkStack {
         : { reassemblyTimeoutNs: options.ipv4.reassemblyTimeoutNs }),
     });
     this.icmp = new IcmpLayer(this.context, this.ip);
-    arp = new ArpLayer(
-      this.context,
-      this.ethernet,
-      address,
-      (d) => this.icmp.localUnreachable(d),
-      options.arp,
-    );
-    this.arp = arp;
     this.udp = new UdpLayer(this.context, this.ip, this.icmp);
     this.tcp = new TcpLayer(this.context, this.ip, mtu, options.tcp);
     this.ip.handlers.set(IpProtocol.ICMP, (i) => this.icmp.input(i));

@@ -12,7 +12,10 @@
  */
 import type { IcmpErrorReport } from './icmp.js';
 import { ByteQueue } from './byte-queue.js';
-import type { Counters, StackContext } from './context.js';
+import type { StackContext } from './context.js';
+import type { TcpLayer } from './tcp.js';
+
+type TcpCounters = TcpLayer['counters'];
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq.js';
 import { SegmentReassembly } from './tcp-reassembly.js';
 import { RtoEstimator } from './tcp-rto.js';
@@ -126,7 +129,7 @@ export interface OutSegment {
 export interface TcpHost {
   readonly ctx: StackContext;
   readonly config: TcpConfig;
-  readonly counters: Counters;
+  readonly counters: TcpCounters;
   transmit(conn: TcpConnection, segment: OutSegment): void;
   /** The connection reached CLOSED: forget it. */
   detach(conn: TcpConnection): void;
@@ -392,6 +395,19 @@ export class TcpConnection implements TcpSocket {
     let fin = (flags & FIN) !== 0;
     const rst = (flags & RST) !== 0;
 
+    // A SYN seen before (the peer's SYN or SYN,ACK again) is the old part of the segment: trim it.
+    if (syn && seq === this.irs) {
+      syn = false;
+      seq = seqAdd(seq, 1);
+      this.ackNow = true;
+      if (this.state === 'SYN-RECEIVED' && (flags & ACK) === 0 && !rst) {
+        // Our SYN,ACK was lost: send it again now.
+        this.sndNxt = this.iss;
+        this.output();
+        return;
+      }
+    }
+
     // First, check the sequence number (§3.10.7.4, table of four cases).
     const wnd = this.acceptWindow();
     const segLen = payload.length + (syn ? 1 : 0) + (fin ? 1 : 0);
@@ -411,12 +427,6 @@ export class TcpConnection implements TcpSocket {
     }
     if (!acceptable) {
       ctx.count(counters, 'outOfWindow');
-      if (!rst && syn && this.state === 'SYN-RECEIVED' && seg.seq === this.irs) {
-        // The peer sent its SYN again: our SYN,ACK was lost, send it again now.
-        this.sndNxt = this.iss;
-        this.output();
-        return;
-      }
       if (!rst) {
         // An old duplicate (e.g. the peer's FIN again in TIME-WAIT): acknowledge it (§3.10.7.4, eighth).
         if (this.state === 'TIME-WAIT' && fin) this.timeWaitTimer.after(this.host.config.timeWaitNs);

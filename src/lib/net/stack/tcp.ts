@@ -8,7 +8,7 @@ import { assert } from '../../../common/errors.js';
 import { IpProtocol } from '../ipv4.js';
 import { TcpFlags, type TcpSegment, decodeTcp, encodeTcp, tcpChecksumOk } from '../tcp.js';
 import { PacketError, u16, u32 } from '../wire.js';
-import type { Counters, StackContext } from './context.js';
+import type { StackContext } from './context.js';
 import type { IcmpErrorReport } from './icmp.js';
 import type { Ipv4Input, Ipv4Layer } from './ipv4.js';
 import { allocateEphemeralPort } from './ports.js';
@@ -145,7 +145,7 @@ export interface TcpStateChange {
 }
 
 export class TcpLayer implements TcpHost {
-  readonly counters: Counters = {
+  readonly counters = {
     segmentsIn: 0,
     segmentsOut: 0,
     malformed: 0,

@@ -8,7 +8,7 @@ import { IcmpType, IcmpUnreachableCode } from '../icmp.js';
 import { IpProtocol } from '../ipv4.js';
 import { decodeUdp, encodeUdp, udpChecksumOk } from '../udp.js';
 import { PacketError, u16 } from '../wire.js';
-import type { Counters, StackContext } from './context.js';
+import type { StackContext } from './context.js';
 import type { IcmpErrorReport, IcmpLayer } from './icmp.js';
 import type { Ipv4Input, Ipv4Layer, Ipv4SendResult } from './ipv4.js';
 import { allocateEphemeralPort } from './ports.js';
@@ -84,7 +84,7 @@ export class UdpSocket {
   }
 
   /** @internal */
-  deliver(message: UdpMessage, ctx: StackContext, counters: Counters): void {
+  deliver(message: UdpMessage, ctx: StackContext, counters: UdpLayer['counters']): void {
     const handler = this.handlers.onMessage;
     if (handler !== undefined) {
       ctx.defer(() => handler.call(this.handlers, message));
@@ -106,7 +106,7 @@ export class UdpSocket {
 }
 
 export class UdpLayer {
-  readonly counters: Counters = {
+  readonly counters = {
     datagramsIn: 0,
     datagramsOut: 0,
     malformed: 0,
