@@ -98,6 +98,7 @@ export class Simulation {
   private readonly random: SeededRandom;
   /** Frames delivered so far. */
   delivered = 0;
+  private clock = 0;
 
   constructor(seed = 1) {
     this.random = new SeededRandom(seed);
@@ -105,7 +106,7 @@ export class Simulation {
 
   /** Current virtual time in nanoseconds. */
   get now(): number {
-    return this.deliveries.now;
+    return this.clock;
   }
 
   segment(conditions: LinkConditions = {}): EthernetSegment {
@@ -147,6 +148,7 @@ export class Simulation {
     const t = this.nextEventNs();
     if (t === undefined || t > limitNs) return false;
     const at = Math.max(t, this.now);
+    this.clock = at;
     for (const s of this.stacks) s.tick(BigInt(at));
     this.deliveries.runDue(at);
     return true;
@@ -156,6 +158,7 @@ export class Simulation {
   runUntilTime(untilNs: number): void {
     while (this.step(untilNs));
     if (untilNs > this.now) {
+      this.clock = untilNs;
       this.deliveries.runDue(untilNs);
       for (const s of this.stacks) s.tick(BigInt(untilNs));
     }

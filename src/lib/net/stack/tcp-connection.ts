@@ -194,6 +194,7 @@ export class TcpConnection implements TcpSocket {
   private timedSeq: number | undefined = undefined;
   private timedAtNs = 0;
   private retransmits = 0;
+  private synRetransmitted = false;
   private persistProbes = 0;
   private persistBackoff = 0;
 
@@ -557,7 +558,7 @@ export class TcpConnection implements TcpSocket {
     this.rcvNxt = seqAdd(seg.seq, 1);
     this.rcvAdv = this.rcvNxt;
     this.takeSynOptions(seg);
-    if (ackOk) this.ackSyn(seg.ack);
+    if (ackOk && seqGt(seg.ack, this.sndUna)) this.newAck(seg.ack);
     if (seqGt(this.sndUna, this.iss)) {
       // Our SYN is acknowledged: ESTABLISHED, and ACK the peer's SYN.
       this.sndWnd = seg.window << this.sndShift;
@@ -681,8 +682,7 @@ export class TcpConnection implements TcpSocket {
     else if (!this.inRecovery) this.rtxTimer.after(this.rto.rtoNs);
     if (this.writerBlocked && this.writable > 0) {
       this.writerBlocked = false;
-      const handler = this.handlers.onWritable;
-      if (handler !== undefined) this.host.ctx.defer(() => handler.call(this.handlers));
+      this.notify('onWritable');
     }
   }
 
@@ -751,17 +751,40 @@ export class TcpConnection implements TcpSocket {
     const ctx = this.host.ctx;
     ctx.count(this.host.counters, 'bytesIn', data.length);
     const onData = this.handlers.onData;
-    if (onData !== undefined) {
-      const bytes = this.recvBuf.length > 0 ? concat(this.recvBuf.take(), data) : data.slice();
+    if (onData !== undefined && this.recvBuf.length === 0) {
+      // Flowing mode: the bytes leave the receive buffer at once, so the window stays open.
+      const bytes = data.slice();
       ctx.defer(() => onData.call(this.handlers, bytes));
       return;
     }
     this.recvBuf.push(data);
     if (!this.readableSignalled) {
       this.readableSignalled = true;
-      const onReadable = this.handlers.onReadable;
-      if (onReadable !== undefined) ctx.defer(() => onReadable.call(this.handlers));
+      ctx.defer(() => this.signalReadable());
     }
+  }
+
+  /** Hands buffered bytes to `onData` if the application has set it by now, else signals `onReadable`. */
+  private signalReadable(): void {
+    this.readableSignalled = false;
+    if (this.recvBuf.length === 0) return;
+    const onData = this.handlers.onData;
+    if (onData !== undefined) onData.call(this.handlers, this.read());
+    else this.handlers.onReadable?.call(this.handlers);
+  }
+
+  /**
+   * Defers an application callback, looked up when it runs: a socket handed to `onAccept` gets the
+   * events that happened during the same input once its handlers are set.
+   */
+  private notify<K extends keyof TcpSocketHandlers>(
+    name: K,
+    ...args: Parameters<NonNullable<TcpSocketHandlers[K]>>
+  ): void {
+    this.host.ctx.defer(() => {
+      const handler = this.handlers[name] as ((...a: typeof args) => void) | undefined;
+      handler?.apply(this.handlers, args);
+    });
   }
 
   private receiveFin(): void {
@@ -769,8 +792,7 @@ export class TcpConnection implements TcpSocket {
     this.finReceived = true;
     this.rcvNxt = seqAdd(this.rcvNxt, 1);
     this.ackNow = true;
-    const onEnd = this.handlers.onEnd;
-    if (onEnd !== undefined) this.host.ctx.defer(() => onEnd.call(this.handlers));
+    this.notify('onEnd');
     switch (this.state) {
       case 'SYN-RECEIVED':
       case 'ESTABLISHED':
@@ -985,7 +1007,8 @@ export class TcpConnection implements TcpSocket {
       return;
     }
     ctx.count(this.host.counters, 'retransmitTimeouts');
-    if (!handshake) {
+    if (handshake) this.synRetransmitted = true;
+    else {
       if (this.retransmits === 1) this.ssthresh = Math.max(Math.floor(this.flightSize() / 2), 2 * this.mss);
       this.cwnd = this.mss;
       this.inRecovery = false;
@@ -999,10 +1022,14 @@ export class TcpConnection implements TcpSocket {
     if (seqLt(this.sndUna, this.sndMax)) this.rtxTimer.after(this.rto.rtoNs);
   }
 
-  /** Starts zero-window probing when data waits, the peer's window is zero and nothing is in flight. */
+  /**
+   * Arms the persist timer when data waits but nothing is in flight to bring an ACK back: the peer's
+   * window is zero (probing, §3.8.6.1), or too small for sender SWS avoidance to use it (the override
+   * timeout of §3.8.6.2.1). Without it, a lost window update would stall the connection for ever.
+   */
   private armPersist(): void {
     if (this.persistTimer.armed || this.rtxTimer.armed) return;
-    if (this.sndWnd !== 0) return;
+    if (this.sndNxt !== this.sndUna) return;
     if (
       this.state !== 'ESTABLISHED' &&
       this.state !== 'CLOSE-WAIT' &&
@@ -1019,11 +1046,17 @@ export class TcpConnection implements TcpSocket {
     return Math.min(this.rto.rtoNs * 2 ** this.persistBackoff, config.maxRtoNs);
   }
 
-  /** RFC 9293 §3.8.6.1: send one byte beyond the zero window; keep probing with backoff while it stays zero. */
   private persistTimeout(): void {
     const config = this.host.config;
     const ctx = this.host.ctx;
-    if (this.sndWnd !== 0) return;
+    if (this.sendBuf.length - seqDiff(this.sndNxt, this.bufSeq) <= 0) return;
+    if (this.sndWnd !== 0) {
+      // Sender SWS override: send what the window allows even if it is less than an MSS.
+      this.sendOne(true);
+      this.output();
+      return;
+    }
+    // RFC 9293 §3.8.6.1: one byte beyond the zero window; keep probing with backoff while it stays zero.
     this.persistProbes++;
     if (config.maxPersistProbes > 0 && this.persistProbes > config.maxPersistProbes) {
       ctx.count(this.host.counters, 'timeouts');
@@ -1078,11 +1111,13 @@ export class TcpConnection implements TcpSocket {
 
   private established(): void {
     this.setState('ESTABLISHED');
+    // RFC 6298 §5.7: a SYN that had to be retransmitted, and no RTT measured: RTO is 3 s for the data.
+    if (this.synRetransmitted && this.rto.srttNs === undefined)
+      this.rto.rtoNs = Math.min(3e9, this.host.config.maxRtoNs);
     this.retransmits = 0;
     if (this.passive) this.host.accepted(this);
     else {
-      const onConnect = this.handlers.onConnect;
-      if (onConnect !== undefined) this.host.ctx.defer(() => onConnect.call(this.handlers));
+      this.notify('onConnect');
     }
     // A CLOSE issued in SYN-RECEIVED takes effect now (§3.10.4).
     if (this.finQueued) this.setState('FIN-WAIT-1');
@@ -1113,8 +1148,7 @@ export class TcpConnection implements TcpSocket {
     if (this.closeSignalled) return;
     this.closeSignalled = true;
     this.closeReason = reason;
-    const onClose = this.handlers.onClose;
-    if (onClose !== undefined) this.host.ctx.defer(() => onClose.call(this.handlers, reason));
+    this.notify('onClose', reason);
   }
 
   private setState(to: TcpState): void {
@@ -1122,19 +1156,11 @@ export class TcpConnection implements TcpSocket {
     if (from === to) return;
     this.state = to;
     this.host.stateChanged(this, from, to);
-    const handler = this.handlers.onStateChange;
-    if (handler !== undefined) this.host.ctx.defer(() => handler.call(this.handlers, from, to));
+    this.notify('onStateChange', from, to);
   }
 }
 
 /** RFC 6928 §2: IW = min(10·MSS, max(2·MSS, 14600)). */
 function initialWindow(mss: number): number {
   return Math.min(10 * mss, Math.max(2 * mss, 14600));
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
