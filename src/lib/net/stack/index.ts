@@ -9,6 +9,7 @@ export {
   type UdpSendResult,
   type UdpSocketHandlers,
   type UdpBindOptions,
+  type UdpBindResult,
 } from './udp.js';
 export {
   TcpListener,

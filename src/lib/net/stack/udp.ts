@@ -31,6 +31,10 @@ export interface UdpSocketHandlers {
 export type UdpSendResult =
   Ipv4SendResult | { readonly ok: false; readonly code: 'closed'; readonly detail: string };
 
+export type UdpBindResult =
+  | { readonly ok: true; readonly socket: UdpSocket }
+  | { readonly ok: false; readonly code: 'address-in-use'; readonly detail: string };
+
 export interface UdpBindOptions {
   /** Datagrams held for `receive()` before new ones are dropped (default 64). */
   readonly queueLimit?: number;
@@ -123,14 +127,15 @@ export class UdpLayer {
     private readonly icmp: IcmpLayer,
   ) {}
 
-  /** Binds `port` (0 or omitted: an ephemeral port). Throws if the port is taken. */
-  bind(port = 0, handlers: UdpSocketHandlers = {}, options: UdpBindOptions = {}): UdpSocket {
+  /** Binds `port` (0 or omitted: an ephemeral port, RFC 6056). */
+  bind(port = 0, handlers: UdpSocketHandlers = {}, options: UdpBindOptions = {}): UdpBindResult {
     assert(Number.isInteger(port) && port >= 0 && port < 65536, `bad UDP port ${port}`);
+    if (this.sockets.has(port))
+      return { ok: false, code: 'address-in-use', detail: `UDP port ${port} is already bound` };
     const local = port === 0 ? allocateEphemeralPort(this.ctx.random, (p) => this.sockets.has(p)) : port;
-    assert(!this.sockets.has(local), `UDP port ${local} is already bound`);
     const socket = new UdpSocket(this, local, handlers, options.queueLimit ?? 64);
     this.sockets.set(local, socket);
-    return socket;
+    return { ok: true, socket };
   }
 
   isBound(port: number): boolean {
@@ -145,8 +150,10 @@ export class UdpLayer {
   /** @internal */
   send(srcPort: number, dst: number, dstPort: number, payload: Uint8Array): UdpSendResult {
     const ph = { version: 4 as const, src: this.ip.address, dst };
-    this.ctx.count(this.counters, 'datagramsOut');
-    return this.ip.send(IpProtocol.UDP, dst, encodeUdp({ srcPort, dstPort, payload }, ph));
+    return this.ctx.run(() => {
+      this.ctx.count(this.counters, 'datagramsOut');
+      return this.ip.send(IpProtocol.UDP, dst, encodeUdp({ srcPort, dstPort, payload }, ph));
+    });
   }
 
   input(input: Ipv4Input): void {
