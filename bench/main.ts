@@ -4,9 +4,10 @@
  */
 import os from 'node:os';
 import { netfilterBench } from './netfilter.js';
+import { netStackBench } from './net-stack.js';
 import type { BenchSuite } from './suite.js';
 
-const suites: readonly BenchSuite[] = [netfilterBench];
+const suites: readonly BenchSuite[] = [netfilterBench, netStackBench];
 
 const wanted = process.argv.slice(2);
 const report: Record<string, unknown> = {
