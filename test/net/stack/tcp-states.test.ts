@@ -344,3 +344,22 @@ test('connection on an unknown port gets ICMP-free RST; a UDP-closed port gets I
   }
   assert.equal(stack.stats().udp.noPort, 1);
 });
+
+test('connect, send and close at once: the data and the FIN follow the handshake', () => {
+  const { sim, a, b } = pair();
+  let got: ReturnType<typeof collect> | undefined;
+  b.tcp.listen(80, { onAccept: (s) => (got = collect(s)) });
+  const c = a.tcp.connect(B_IP, 80);
+  assert.ok(c.ok);
+  const seen = states(c.socket);
+  assert.deepEqual(c.socket.send(pattern(5000)), { ok: true, accepted: 5000 });
+  c.socket.close();
+  assert.deepEqual(c.socket.send(pattern(1)), {
+    ok: false,
+    code: 'closing',
+    detail: 'connection is closing',
+  });
+  assert.ok(sim.runUntil(() => got?.ended() === true, 10e9));
+  assert.ok(got && equalBytes(got.bytes(), pattern(5000)));
+  assert.deepEqual(seen.slice(0, 3), ['SYN-SENT', 'ESTABLISHED', 'FIN-WAIT-1']);
+});

@@ -84,7 +84,10 @@ export interface TcpSocket {
   readonly readable: number;
   /** The peer's FIN came and every byte before it has been read. */
   readonly ended: boolean;
-  /** Sends FIN after the queued data (half-close); receiving continues until the peer's FIN. */
+  /**
+   * Sends FIN after the queued data (half-close); receiving continues until the peer's FIN. Before the
+   * handshake completes the FIN waits for it.
+   */
   close(): void;
   /** Drops the connection at once with a RST (RFC 9293 §3.10.5). */
   abort(): void;
@@ -316,11 +319,9 @@ export class TcpConnection implements TcpSocket {
         case 'LISTEN':
           return;
         case 'SYN-SENT':
-          // RFC 9293 §3.10.4: delete the TCB.
-          this.finish('closed');
-          return;
         case 'SYN-RECEIVED':
-          // Queued: the FIN goes once the handshake completes.
+          // RFC 9293 §3.10.4 queues a CLOSE in SYN-RECEIVED; we do the same in SYN-SENT (where the RFC
+          // deletes the TCB) so that "connect, send, close" delivers the data. `abort()` cancels instead.
           this.finQueued = true;
           return;
         case 'ESTABLISHED':
