@@ -41,7 +41,7 @@ test('the stack and the codecs it uses name no host facility (clock, timers, Buf
   }
 });
 
-test('under SES lockdown, without Buffer, process or timers, two stacks transfer and ping', async () => {
+test('in a SES Compartment, and under lockdown without Buffer, process or timers, two stacks transfer and ping', async () => {
   const worker = new Worker(join(here, 'ses-worker.js'));
   const result = await new Promise<Record<string, unknown>>((ok, fail) => {
     worker.once('message', ok);
@@ -49,6 +49,13 @@ test('under SES lockdown, without Buffer, process or timers, two stacks transfer
   });
   await worker.terminate();
   assert.equal(result.frozen, true);
+  // Bundled and evaluated in a Compartment whose only globals are the JavaScript intrinsics.
+  assert.deepEqual(result.inCompartment, {
+    received: 200_000,
+    ended: true,
+    hasProcess: false,
+    hasBuffer: false,
+  });
   assert.ok(
     (result.removed as string[]).includes('Buffer') && (result.removed as string[]).includes('setTimeout'),
   );
