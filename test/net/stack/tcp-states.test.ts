@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { parseIpv4 } from '../../../src/lib/net/address.js';
 import { TcpFlags } from '../../../src/lib/net/tcp.js';
 import { NetworkStack, type TcpSocket, type TcpState } from '../../../src/lib/net/stack/index.js';
@@ -362,4 +363,44 @@ test('connect, send and close at once: the data and the FIN follow the handshake
   assert.ok(sim.runUntil(() => got?.ended() === true, 10e9));
   assert.ok(got && equalBytes(got.bytes(), pattern(5000)));
   assert.deepEqual(seen.slice(0, 3), ['SYN-SENT', 'ESTABLISHED', 'FIN-WAIT-1']);
+});
+
+test('property: arbitrary segments on a live connection never throw; only a RST at RCV.NXT resets it', () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          flags: fc.integer({ min: 0, max: 0x1ff }),
+          seqOffset: fc.integer({ min: -70_000, max: 70_000 }),
+          ackOffset: fc.integer({ min: -70_000, max: 70_000 }),
+          window: fc.integer({ min: 0, max: 65535 }),
+          length: fc.integer({ min: 0, max: 1500 }),
+        }),
+        { maxLength: 30 },
+      ),
+      (segments) => {
+        const { peer, socket, iss } = rawHandshake();
+        // RCV.NXT stays within 1001 + (bytes injected so far) + 1 (a FIN): a reset needs a RST there.
+        let plausibleRst = false;
+        let injected = 0;
+        for (const s of segments) {
+          const seq = (1001 + s.seqOffset) >>> 0;
+          if (s.flags & RST && s.seqOffset >= 0 && s.seqOffset <= injected + 1) plausibleRst = true;
+          injected += s.length;
+          peer.tcp({
+            srcPort: 4000,
+            dstPort: 80,
+            flags: s.flags,
+            seq,
+            ack: (iss + 1 + s.ackOffset) >>> 0,
+            window: s.window,
+            payload: pattern(s.length, s.length),
+          });
+          if (socket.state === 'CLOSED') break;
+        }
+        if (socket.closeReason === 'reset') assert.ok(plausibleRst, 'reset without a RST at RCV.NXT');
+      },
+    ),
+    { seed: 5961, numRuns: 200 },
+  );
 });
