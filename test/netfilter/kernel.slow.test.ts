@@ -207,7 +207,8 @@ test(
         // The capture is the instrument: if it missed frames the interface saw, run the scenario again.
         const sent = capture.records.filter((r) => sameMac(r.frame.subarray(6, 12), fwMac)).length;
         const seen = { rx: capture.records.length - sent, tx: sent };
-        if (process.env.RAMPART_LAB_DEBUG) console.log('frames', seen, after.rx - before.rx, after.tx - before.tx);
+        if (process.env.RAMPART_LAB_DEBUG)
+          console.log('frames', seen, after.rx - before.rx, after.tx - before.tx);
         if (seen.rx !== after.rx - before.rx || seen.tx !== after.tx - before.tx) {
           const why = `capture has ${seen.rx} in / ${seen.tx} out, vF counted ${after.rx - before.rx} / ${after.tx - before.tx}`;
           if (attempt < 3) continue;

@@ -8,11 +8,31 @@
  * once without counting.
  */
 import { assert } from '../../common/errors.js';
-import { HOTDROP, MATCH, type MatchContext, ruleMatches } from './match.js';
+import { HOTDROP, MATCH, type MatchContext, type MatchResult, ruleMatches } from './match.js';
 import type { FilterPacket } from './packet.js';
-import type { BuiltinChain, LogOptions, RejectWith, Rule, Ruleset } from './ruleset.js';
+import type { BuiltinChain, LogOptions, RejectWith, Rule, Ruleset, Target } from './ruleset.js';
 
 export type FinalVerdict = 'ACCEPT' | 'DROP' | 'REJECT';
+
+const T_ACCEPT = 0;
+const T_DROP = 1;
+const T_REJECT = 2;
+const T_LOG = 3;
+const T_NONE = 4;
+const T_RETURN = 5;
+const T_JUMP = 6;
+const T_GOTO = 7;
+const TARGET_CODE: Readonly<Record<Target['kind'], number>> = {
+  ACCEPT: T_ACCEPT,
+  DROP: T_DROP,
+  REJECT: T_REJECT,
+  LOG: T_LOG,
+  none: T_NONE,
+  RETURN: T_RETURN,
+  jump: T_JUMP,
+  goto: T_GOTO,
+};
+const NO_LOGS: readonly (RuleRef & { readonly options: LogOptions })[] = Object.freeze([]);
 
 export interface RuleRef {
   readonly chain: string;
@@ -53,8 +73,8 @@ export class Program {
         assert(t !== undefined, `jump to unknown chain ${r.target.chain}`);
         return t;
       }),
-      packets: Float64Array.from(c.rules, (r) => r.counters.packets),
-      bytes: Float64Array.from(c.rules, (r) => r.counters.bytes),
+      counts: Float64Array.from(c.rules.flatMap((r) => [r.counters.packets, r.counters.bytes])),
+      kinds: Uint8Array.from(c.rules, (r) => TARGET_CODE[r.target.kind]),
       policyPackets: c.policyCounters.packets,
       policyBytes: c.policyCounters.bytes,
     }));
@@ -78,7 +98,7 @@ export class Program {
     for (const c of this.chains)
       out.set(c.name, {
         policy: { packets: c.policyPackets, bytes: c.policyBytes },
-        rules: Array.from(c.packets, (p, i) => ({ packets: p, bytes: c.bytes[i] ?? 0 })),
+        rules: c.rules.map((_, i) => ({ packets: c.counts[2 * i] ?? 0, bytes: c.counts[2 * i + 1] ?? 0 })),
       });
     return out;
   }
@@ -91,8 +111,10 @@ export interface ProgramChain {
   readonly rules: readonly Rule[];
   /** Chain index of each rule's jump/goto target, -1 otherwise. */
   readonly targets: Int32Array;
-  readonly packets: Float64Array;
-  readonly bytes: Float64Array;
+  /** Packets and bytes of each rule, interleaved (one cache line holds both). */
+  readonly counts: Float64Array;
+  /** TARGET_CODE of each rule's target, so that the walk need not load the rule to branch. */
+  readonly kinds: Uint8Array;
   policyPackets: number;
   policyBytes: number;
 }
@@ -101,6 +123,8 @@ export interface ProgramChain {
 export interface CandidateSource {
   /** Returns a cursor over candidate rule indices of `chain` for packet `p`, in increasing order. */
   candidates(chain: number, p: FilterPacket): CandidateCursor;
+  /** Whether rule `index` of `chain` matches: must equal `ruleMatches` on that rule. */
+  matches(chain: number, index: number, p: FilterPacket, ctx: MatchContext): MatchResult;
 }
 
 export interface CandidateCursor {
@@ -132,36 +156,41 @@ export function traverse(
       i = cursor.next(back.index + 1);
       continue;
     }
-    const rule = c.rules[i]!;
-    const res = ruleMatches(rule, p, ctx);
+    const res = source.matches(chain, i, p, ctx);
     if (res !== MATCH) {
-      if (res === HOTDROP) return { verdict: 'DROP', chain: hook, hotdrop: true, logs: logs ?? [] };
+      if (res === HOTDROP) return { verdict: 'DROP', chain: hook, hotdrop: true, logs: logs ?? NO_LOGS };
       i = cursor.next(i + 1);
       continue;
     }
-    c.packets[i]! += 1;
-    c.bytes[i]! += p.length;
-    const t = rule.target;
-    switch (t.kind) {
-      case 'ACCEPT':
-      case 'DROP':
-        return { verdict: t.kind, rule: { chain: c.name, index: i }, chain: hook, logs: logs ?? [] };
-      case 'REJECT':
+    c.counts[2 * i]! += 1;
+    c.counts[2 * i + 1]! += p.length;
+    switch (c.kinds[i]) {
+      case T_ACCEPT:
+        return { verdict: 'ACCEPT', rule: { chain: c.name, index: i }, chain: hook, logs: logs ?? NO_LOGS };
+      case T_DROP:
+        return { verdict: 'DROP', rule: { chain: c.name, index: i }, chain: hook, logs: logs ?? NO_LOGS };
+      case T_REJECT: {
+        const t = c.rules[i]!.target as Extract<Target, { kind: 'REJECT' }>;
         return {
           verdict: 'REJECT',
           rule: { chain: c.name, index: i },
           chain: hook,
           rejectWith: t.with,
-          logs: logs ?? [],
+          logs: logs ?? NO_LOGS,
         };
-      case 'LOG':
-        (logs ??= []).push({ chain: c.name, index: i, options: t });
+      }
+      case T_LOG:
+        (logs ??= []).push({
+          chain: c.name,
+          index: i,
+          options: c.rules[i]!.target as Extract<Target, { kind: 'LOG' }>,
+        });
         i = cursor.next(i + 1);
         continue;
-      case 'none':
+      case T_NONE:
         i = cursor.next(i + 1);
         continue;
-      case 'RETURN': {
+      case T_RETURN: {
         const back = stack.pop();
         if (!back) return policy(program, start, hook, p, logs);
         chain = back.chain;
@@ -169,9 +198,8 @@ export function traverse(
         i = cursor.next(back.index + 1);
         continue;
       }
-      case 'jump':
-      case 'goto': {
-        if (t.kind === 'jump') stack.push({ chain, index: i, cursor });
+      default: {
+        if (c.kinds[i] === T_JUMP) stack.push({ chain, index: i, cursor });
         chain = c.targets[i]!;
         cursor = source.candidates(chain, p);
         i = cursor.next(0);
@@ -191,13 +219,13 @@ function policy(
   const c = program.chains[start]!;
   c.policyPackets += 1;
   c.policyBytes += p.length;
-  return { verdict: c.policy, chain: hook, logs: logs ?? [] };
+  return { verdict: c.policy, chain: hook, logs: logs ?? NO_LOGS };
 }
 
 /** Every rule is a candidate: the reference evaluator. */
 class AllRules implements CandidateSource {
   private readonly cursors: CandidateCursor[];
-  constructor(program: Program) {
+  constructor(private readonly program: Program) {
     this.cursors = program.chains.map((c) => {
       const n = c.rules.length;
       return { next: (from: number) => (from < n ? from : -1) };
@@ -205,6 +233,9 @@ class AllRules implements CandidateSource {
   }
   candidates(chain: number): CandidateCursor {
     return this.cursors[chain]!;
+  }
+  matches(chain: number, index: number, p: FilterPacket, ctx: MatchContext): MatchResult {
+    return ruleMatches(this.program.chains[chain]!.rules[index]!, p, ctx);
   }
 }
 
