@@ -3,5 +3,6 @@ import type { Command } from '../command.js';
 import { boardsCommand } from './boards.js';
 import { bootCommand } from './boot.js';
 import { imageCommands } from './image.js';
+import { fwCheck, fwReplay } from './fw.js';
 
-export const commands: readonly Command[] = [boardsCommand, bootCommand, ...imageCommands];
+export const commands: readonly Command[] = [boardsCommand, bootCommand, ...imageCommands, fwCheck, fwReplay];
