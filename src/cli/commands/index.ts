@@ -4,5 +4,13 @@ import { boardsCommand } from './boards.js';
 import { bootCommand } from './boot.js';
 import { imageCommands } from './image.js';
 import { fwCheck, fwReplay } from './fw.js';
+import { proveCommand } from './prove.js';
 
-export const commands: readonly Command[] = [boardsCommand, bootCommand, ...imageCommands, fwCheck, fwReplay];
+export const commands: readonly Command[] = [
+  boardsCommand,
+  bootCommand,
+  ...imageCommands,
+  fwCheck,
+  fwReplay,
+  proveCommand,
+];
