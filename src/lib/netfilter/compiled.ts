@@ -13,8 +13,15 @@
  * be indexed (negations, wildcards, non-contiguous masks, large unions, anything after a `-m limit`
  * or an xt `--icmp-type T/C`, which have effects whenever they are reached) are left to that check.
  */
-import { type CandidateCursor, type CandidateSource, type Decision, Program, traverse } from './evaluate.js';
-import { MATCH, type MatchContext, type MatchResult, NO_MATCH, ruleMatches } from './match.js';
+import {
+  AllRules,
+  type CandidateCursor,
+  type CandidateSource,
+  type Decision,
+  Program,
+  traverse,
+} from './evaluate.js';
+import { HOTDROP, MATCH, type MatchContext, type MatchResult, NO_MATCH, ruleMatches } from './match.js';
 import { CtState } from './names.js';
 import type { FilterPacket } from './packet.js';
 import type { BuiltinChain, PortRange, Rule, Ruleset } from './ruleset.js';
@@ -110,6 +117,7 @@ const R_CT_INV = 1 << 23;
 
 export class CompiledClassifier implements CandidateSource {
   readonly program: Program;
+  private readonly all: AllRules;
   private readonly index: readonly ChainIndex[];
   private readonly interfaceIds = new Map<string, number>();
   /** The packet's value of each field, reused across lookups. */
@@ -117,6 +125,7 @@ export class CompiledClassifier implements CandidateSource {
 
   constructor(ruleset: Ruleset) {
     this.program = new Program(ruleset);
+    this.all = new AllRules(this.program);
     this.index = this.program.chains.map((c) => this.build(c.rules));
   }
 
@@ -128,6 +137,9 @@ export class CompiledClassifier implements CandidateSource {
   }
 
   evaluate(hook: BuiltinChain, p: FilterPacket, ctx: MatchContext): Decision {
+    // A datagram too short for an 8-byte transport header may make an xt match (icmp, multiport)
+    // drop it wherever that match stands; the index cannot know, so such rare packets walk every rule.
+    if (p.fragmentOffset === 0 && p.l4Length < 8) return traverse(this.program, this.all, hook, p, ctx);
     return traverse(this.program, this, hook, p, ctx);
   }
 
@@ -217,7 +229,8 @@ export class CompiledClassifier implements CandidateSource {
       }
     }
     if (f & R_MPORT) {
-      if (p.fragmentOffset !== 0 || p.l4Length < 4) return NO_MATCH;
+      if (p.fragmentOffset !== 0) return NO_MATCH;
+      if (p.l4Length < 4) return HOTDROP;
       const n = (misc >>> 16) & 0xff;
       let hit = false;
       for (let k = 0; k < n && !hit; k++) {
@@ -350,19 +363,22 @@ export class CompiledClassifier implements CandidateSource {
       seen.add(kind);
       switch (m.kind) {
         case 'tcp':
-        case 'udp':
+        case 'udp': {
+          // As extensionMatches: an option not given, or a full non-inverted port range, costs nothing.
           if (m.kind === 'tcp' && m.flags && (m.flags.mask !== 0 || m.flags.comp !== 0 || m.flags.invert))
             f |= R_SLOW;
-          f |= R_PORTS;
-          if (m.sport) {
-            f |= R_SPORT | (m.sport.invert ? R_SPORT_INV : 0);
+          const full = (x: { min: number; max: number; invert: boolean }) =>
+            x.min === 0 && x.max === 65535 && !x.invert;
+          if (m.sport && !full(m.sport)) {
+            f |= R_PORTS | R_SPORT | (m.sport.invert ? R_SPORT_INV : 0);
             rec[o + 6] = (m.sport.min << 16) | m.sport.max;
           }
-          if (m.dport) {
-            f |= R_DPORT | (m.dport.invert ? R_DPORT_INV : 0);
+          if (m.dport && !full(m.dport)) {
+            f |= R_PORTS | R_DPORT | (m.dport.invert ? R_DPORT_INV : 0);
             rec[o + 7] = (m.dport.min << 16) | m.dport.max;
           }
           break;
+        }
         case 'multiport':
           if (m.ports.length > MULTIPORT_FLAT) {
             f |= R_SLOW;
@@ -423,13 +439,8 @@ export class CompiledClassifier implements CandidateSource {
     let dport: readonly Atom[] | undefined;
     let ct: readonly Atom[] | undefined;
     for (const m of r.matches) {
-      // A limit charges its bucket, and an xt icmp match may drop the packet, whenever reached:
-      // what follows them must not keep a rule from being tried.
-      if (
-        m.kind === 'limit' ||
-        (m.kind === 'icmp' && m.type !== 0xff && !(m.codeMin === 0 && m.codeMax === 0xff))
-      )
-        break;
+      // A limit charges its bucket whenever reached: what follows must not keep its rule from being tried.
+      if (m.kind === 'limit') break;
       switch (m.kind) {
         case 'iprange':
           src ??= range(m.src);
