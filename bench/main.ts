@@ -4,9 +4,12 @@
  */
 import os from 'node:os';
 import { netfilterBench } from './netfilter.js';
+import { netStackBench } from './net-stack.js';
 import type { BenchSuite } from './suite.js';
+import { socSuite } from './soc.js';
+import { bootBench } from './boot.js';
 
-const suites: readonly BenchSuite[] = [netfilterBench];
+const suites: readonly BenchSuite[] = [socSuite, bootBench, netfilterBench, netStackBench];
 
 const wanted = process.argv.slice(2);
 const report: Record<string, unknown> = {

@@ -1,5 +1,8 @@
 /** Every `rampart` subcommand, in the order `rampart help` lists them. One line per command module. */
 import type { Command } from '../command.js';
+import { boardsCommand } from './boards.js';
+import { bootCommand } from './boot.js';
+import { imageCommands } from './image.js';
 import { fwCheck, fwReplay } from './fw.js';
 
-export const commands: readonly Command[] = [fwCheck, fwReplay];
+export const commands: readonly Command[] = [boardsCommand, bootCommand, ...imageCommands, fwCheck, fwReplay];
