@@ -193,15 +193,20 @@ test('fragments are held, reassembled and then filtered once (defrag before conn
   assert.match(fw.save(), /\[1:3028\] -A INPUT -p udp -m udp --dport 53 -j ACCEPT/);
 });
 
-test('without a state match there is no conntrack: fragments are filtered one by one', () => {
-  const rules = `*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p udp --dport 53 -j DROP\n-A INPUT -f -j DROP\nCOMMIT\n`;
+test('without a state match there is no conntrack: FORWARD filters fragments one by one, INPUT whole', () => {
+  const rules = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n-A INPUT -p udp --dport 53 -j DROP\n-A INPUT -f -j DROP\n-A FORWARD -p udp --dport 53 -j DROP\n-A FORWARD -f -j DROP\nCOMMIT\n`;
   const fw = new Firewall(parseRuleset(rules));
   assert.equal(fw.conntrackEnabled, false);
-  const h = host(fw);
   const whole = decodeIpv4(udp(PEER, HOST, 4000, 53, new Uint8Array(2000)));
   const frags = fragmentIpv4({ ...whole, dontFragment: false }, 1500).map(encodeIpv4);
+  const fwd = (d: Uint8Array) =>
+    fw.process({ hook: 'FORWARD', datagram: d, inInterface: 'a', outInterface: 'b', nowNs: 0n });
+  assert.equal(verdict(fwd(frags[0]!)), 'DROP INVALID FORWARD#1');
+  assert.equal(verdict(fwd(frags[1]!)), 'DROP INVALID FORWARD#2');
+  // ip_local_deliver reassembles before INPUT, conntrack or not.
+  const h = host(fw);
+  assert.equal(h.in(frags[1]!).kind, 'held');
   assert.equal(verdict(h.in(frags[0]!)), 'DROP INVALID INPUT#1');
-  assert.equal(verdict(h.in(frags[1]!)), 'DROP INVALID INPUT#2');
 });
 
 test('LOG lines follow the kernel format; REJECT sends port unreachable quoting the datagram', () => {

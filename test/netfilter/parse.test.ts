@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../src/common/errors.js';
 import { packagePath } from '../../src/common/paths.js';
@@ -168,4 +169,114 @@ test('quoting and escapes follow iptables-restore and iptables-save', () => {
   const saved = saveRuleset(parseRuleset(text), { counters: false });
   assert.match(saved, /--comment "say \\"hi\\" it\\'s \\\\ ok" -j LOG --log-prefix "p: "/);
   assert.equal(saveRuleset(parseRuleset(saved), { counters: false }), saved);
+});
+
+test('any token soup is parsed or refused with a located InputError, never anything else', () => {
+  let parsed = 0;
+  const vocabulary = [
+    '-A',
+    'INPUT',
+    'FORWARD',
+    'user',
+    '-I',
+    '1',
+    '!',
+    '-s',
+    '-d',
+    '10.0.0.1/8',
+    '1.2.3',
+    '-i',
+    '-o',
+    'eth0',
+    'eth+',
+    '-p',
+    'tcp',
+    'udp',
+    'icmp',
+    'all',
+    '47',
+    'constructor',
+    'toString',
+    '__proto__',
+    '-f',
+    '-m',
+    'tcp',
+    'multiport',
+    'conntrack',
+    'state',
+    'iprange',
+    'limit',
+    'comment',
+    'recent',
+    '--dport',
+    '--sport',
+    '22',
+    '1:2',
+    ':',
+    '0x10',
+    '--dports',
+    '1,2',
+    '--tcp-flags',
+    'SYN,ACK',
+    'SYN',
+    '--syn',
+    '--icmp-type',
+    'echo-request',
+    '3/4',
+    '--ctstate',
+    'NEW,ESTABLISHED',
+    '--state',
+    '--src-range',
+    '1.1.1.1-1.1.1.2',
+    '--limit',
+    '5/sec',
+    '--limit-burst',
+    '0',
+    '--comment',
+    '"a b"',
+    '"',
+    '-j',
+    '-g',
+    'ACCEPT',
+    'DROP',
+    'REJECT',
+    'LOG',
+    'RETURN',
+    '--reject-with',
+    'tcp-reset',
+    '--log-prefix',
+    '--log-level',
+    'debug',
+    '[1:2]',
+    '--dport=80',
+    '-c',
+    'MASQUERADE',
+  ];
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.tuple(
+          fc.constantFrom('-A INPUT', '-A user', '-A FORWARD', ''),
+          fc.array(fc.constantFrom(...vocabulary), { maxLength: 8 }),
+        ),
+        { minLength: 1, maxLength: 6 },
+      ),
+      (lines) => {
+        const body = lines.map(([head, l]) => [head, ...l].join(' ')).join('\n');
+        const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:user - [0:0]\n${body}\nCOMMIT\n`;
+        try {
+          const rs = parseRuleset(text);
+          // Whatever is accepted prints and re-reads to the same text.
+          const saved = saveRuleset(rs);
+          assert.equal(saveRuleset(parseRuleset(saved)), saved);
+          if (rs.chains.some((c) => c.rules.length > 0)) parsed++;
+        } catch (e) {
+          assert.ok(e instanceof InputError, `not an InputError: ${String(e)}`);
+          assert.ok(e.location.line !== undefined && e.location.line >= 1);
+        }
+      },
+    ),
+    { seed: 0x70617273, numRuns: 3000 },
+  );
+  assert.ok(parsed > 30, `only ${parsed} soups with rules were accepted`);
 });

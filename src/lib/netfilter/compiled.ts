@@ -13,8 +13,15 @@
  * be indexed (negations, wildcards, non-contiguous masks, large unions, anything after a `-m limit`
  * or an xt `--icmp-type T/C`, which have effects whenever they are reached) are left to that check.
  */
-import { type CandidateCursor, type CandidateSource, type Decision, Program, traverse } from './evaluate.js';
-import { MATCH, type MatchContext, type MatchResult, NO_MATCH, ruleMatches } from './match.js';
+import {
+  AllRules,
+  type CandidateCursor,
+  type CandidateSource,
+  type Decision,
+  Program,
+  traverse,
+} from './evaluate.js';
+import { HOTDROP, MATCH, type MatchContext, type MatchResult, NO_MATCH, ruleMatches } from './match.js';
 import { CtState } from './names.js';
 import type { FilterPacket } from './packet.js';
 import type { BuiltinChain, PortRange, Rule, Ruleset } from './ruleset.js';
@@ -57,8 +64,9 @@ interface Shape {
    */
   readonly table: Int32Array;
   readonly mask: number;
-  /** One bit per hash (its top 13 bits): a clear bit means no key, so the table is not touched. */
+  /** One bit per hash (from its top 16 bits): a clear bit means no key, so the table is not touched. */
   readonly bloom: Int32Array;
+  readonly bloomMask: number;
 }
 
 interface ChainIndex {
@@ -78,10 +86,10 @@ interface ChainIndex {
  * Flat record of a rule, RECORD int32 words: 0 flags (R_*), 1 protocol | ct states << 8 | multiport
  * range count << 16, 2–5 source address and mask, destination address and mask, 6–7 source and
  * destination port range (min << 16 | max), 8–11 iprange source min/max and destination min/max,
- * 12–13 input and output interface ids, 14–19 multiport ranges.
+ * 12 input and output interface ids (in << 16 | out), 13–15 multiport ranges (min << 16 | max).
  */
-const RECORD = 20;
-const MULTIPORT_FLAT = 6;
+const RECORD = 16;
+const MULTIPORT_FLAT = 3;
 const R_SRC_INV = 1 << 0;
 const R_DST_INV = 1 << 1;
 const R_PROTO = 1 << 2;
@@ -110,6 +118,7 @@ const R_CT_INV = 1 << 23;
 
 export class CompiledClassifier implements CandidateSource {
   readonly program: Program;
+  private readonly all: AllRules;
   private readonly index: readonly ChainIndex[];
   private readonly interfaceIds = new Map<string, number>();
   /** The packet's value of each field, reused across lookups. */
@@ -117,6 +126,7 @@ export class CompiledClassifier implements CandidateSource {
 
   constructor(ruleset: Ruleset) {
     this.program = new Program(ruleset);
+    this.all = new AllRules(this.program);
     this.index = this.program.chains.map((c) => this.build(c.rules));
   }
 
@@ -128,6 +138,9 @@ export class CompiledClassifier implements CandidateSource {
   }
 
   evaluate(hook: BuiltinChain, p: FilterPacket, ctx: MatchContext): Decision {
+    // A datagram too short for an 8-byte transport header may make an xt match (icmp, multiport)
+    // drop it wherever that match stands; the index cannot know, so such rare packets walk every rule.
+    if (p.fragmentOffset === 0 && p.l4Length < 8) return traverse(this.program, this.all, hook, p, ctx);
     return traverse(this.program, this, hook, p, ctx);
   }
 
@@ -158,7 +171,7 @@ export class CompiledClassifier implements CandidateSource {
         const x = v[f]!;
         h = mix(h, x < 0 ? -1 : x >>> shifts[j]!, f);
       }
-      if ((s.bloom[h >>> 24]! & (1 << ((h >>> 19) & 31))) === 0) continue;
+      if ((s.bloom[(h >>> 21) & s.bloomMask]! & (1 << ((h >>> 16) & 31))) === 0) continue;
       const table = s.table;
       let slot = (h & s.mask) * 3;
       while (table[slot + 2] !== 0 && table[slot] !== h) slot = (slot + 3) % table.length;
@@ -192,8 +205,8 @@ export class CompiledClassifier implements CandidateSource {
     if (f & R_PROTO && (p.protocol === (misc & 0xff)) === ((f & R_PROTO_INV) !== 0)) return NO_MATCH;
     if (f & R_FRAG && (p.fragmentOffset !== 0) === ((f & R_FRAG_INV) !== 0)) return NO_MATCH;
     // Interface ids of this packet were set by candidates() for the chain being walked.
-    if (f & R_IIF && this.values[F_IIF] !== rec[o + 12]) return NO_MATCH;
-    if (f & R_OIF && this.values[F_OIF] !== rec[o + 13]) return NO_MATCH;
+    if (f & R_IIF && this.values[F_IIF] !== rec[o + 12]! >>> 16) return NO_MATCH;
+    if (f & R_OIF && this.values[F_OIF] !== (rec[o + 12]! & 0xffff)) return NO_MATCH;
     if (f & R_CT && ((p.ctState & (misc >>> 8) & 0x7f) !== 0) === ((f & R_CT_INV) !== 0)) return NO_MATCH;
     if (f & R_RANGE_SRC) {
       const hit = p.src >= rec[o + 8]! >>> 0 && p.src <= rec[o + 9]! >>> 0;
@@ -217,11 +230,12 @@ export class CompiledClassifier implements CandidateSource {
       }
     }
     if (f & R_MPORT) {
-      if (p.fragmentOffset !== 0 || p.l4Length < 4) return NO_MATCH;
+      if (p.fragmentOffset !== 0) return NO_MATCH;
+      if (p.l4Length < 4) return HOTDROP;
       const n = (misc >>> 16) & 0xff;
       let hit = false;
       for (let k = 0; k < n && !hit; k++) {
-        const r = rec[o + 14 + k]!;
+        const r = rec[o + 13 + k]!;
         const lo = r >>> 16;
         const hi = r & 0xffff;
         if (f & R_MPORT_SRC && p.sport >= lo && p.sport <= hi) hit = true;
@@ -274,9 +288,13 @@ export class CompiledClassifier implements CandidateSource {
       while (capacity < keys.size * 2) capacity *= 2;
       const table = new Int32Array(capacity * 3);
       const mask = capacity - 1;
-      const bloom = new Int32Array(256);
+      // Up to 2^16 bits (8 KiB), about 32 per key: few shapes without a key cost a table probe.
+      let words = 32;
+      while (words < 2048 && words * 32 < keys.size * 32) words *= 2;
+      const bloom = new Int32Array(words);
+      const bloomMask = words - 1;
       for (const [h, list] of keys) {
-        bloom[h >>> 24]! |= 1 << ((h >>> 19) & 31);
+        bloom[(h >>> 21) & bloomMask]! |= 1 << ((h >>> 16) & 31);
         let i = h & mask;
         while (table[i * 3 + 2] !== 0) i = (i + 1) & mask;
         table[i * 3] = h;
@@ -295,7 +313,7 @@ export class CompiledClassifier implements CandidateSource {
       const shifts = fields.map((f) =>
         WIDTH[f] === 1 || f === F_PROTO ? 0 : (WIDTH[f] ?? 32) - (lengths[f] ?? 0),
       );
-      shapes.push({ fields, shifts, table, mask, bloom });
+      shapes.push({ fields, shifts, table, mask, bloom, bloomMask });
     }
     const records = new Int32Array(rules.length * RECORD);
     rules.forEach((r, i) => this.flatten(r, records, i * RECORD));
@@ -325,14 +343,16 @@ export class CompiledClassifier implements CandidateSource {
       f |= R_PROTO | (r.protocol.invert ? R_PROTO_INV : 0);
     }
     if (r.fragment) f |= R_FRAG | (r.fragment.invert ? R_FRAG_INV : 0);
-    const exact = (m: { name: string; invert: boolean } | undefined) =>
-      m && !m.invert && !m.name.endsWith('+') ? this.interfaceId(m.name) : undefined;
+    const exact = (m: { name: string; invert: boolean } | undefined) => {
+      const id = m && !m.invert && !m.name.endsWith('+') ? this.interfaceId(m.name) : undefined;
+      return id !== undefined && id <= 0xffff ? id : undefined;
+    };
     if (r.inInterface) {
       const id = exact(r.inInterface);
       if (id === undefined) f |= R_SLOW;
       else {
         f |= R_IIF;
-        rec[o + 12] = id;
+        rec[o + 12] = (rec[o + 12]! & 0xffff) | (id << 16);
       }
     }
     if (r.outInterface) {
@@ -340,7 +360,7 @@ export class CompiledClassifier implements CandidateSource {
       if (id === undefined) f |= R_SLOW;
       else {
         f |= R_OIF;
-        rec[o + 13] = id;
+        rec[o + 12] = (rec[o + 12]! & ~0xffff) | id;
       }
     }
     const seen = new Set<string>();
@@ -350,19 +370,22 @@ export class CompiledClassifier implements CandidateSource {
       seen.add(kind);
       switch (m.kind) {
         case 'tcp':
-        case 'udp':
+        case 'udp': {
+          // As extensionMatches: an option not given, or a full non-inverted port range, costs nothing.
           if (m.kind === 'tcp' && m.flags && (m.flags.mask !== 0 || m.flags.comp !== 0 || m.flags.invert))
             f |= R_SLOW;
-          f |= R_PORTS;
-          if (m.sport) {
-            f |= R_SPORT | (m.sport.invert ? R_SPORT_INV : 0);
+          const full = (x: { min: number; max: number; invert: boolean }) =>
+            x.min === 0 && x.max === 65535 && !x.invert;
+          if (m.sport && !full(m.sport)) {
+            f |= R_PORTS | R_SPORT | (m.sport.invert ? R_SPORT_INV : 0);
             rec[o + 6] = (m.sport.min << 16) | m.sport.max;
           }
-          if (m.dport) {
-            f |= R_DPORT | (m.dport.invert ? R_DPORT_INV : 0);
+          if (m.dport && !full(m.dport)) {
+            f |= R_PORTS | R_DPORT | (m.dport.invert ? R_DPORT_INV : 0);
             rec[o + 7] = (m.dport.min << 16) | m.dport.max;
           }
           break;
+        }
         case 'multiport':
           if (m.ports.length > MULTIPORT_FLAT) {
             f |= R_SLOW;
@@ -372,7 +395,7 @@ export class CompiledClassifier implements CandidateSource {
           if (m.direction !== 'dst') f |= R_MPORT_SRC;
           if (m.direction !== 'src') f |= R_MPORT_DST;
           misc |= m.ports.length << 16;
-          m.ports.forEach((pr, k) => (rec[o + 14 + k] = (pr.min << 16) | pr.max));
+          m.ports.forEach((pr, k) => (rec[o + 13 + k] = (pr.min << 16) | pr.max));
           break;
         case 'iprange':
           if (m.src) {
@@ -423,13 +446,8 @@ export class CompiledClassifier implements CandidateSource {
     let dport: readonly Atom[] | undefined;
     let ct: readonly Atom[] | undefined;
     for (const m of r.matches) {
-      // A limit charges its bucket, and an xt icmp match may drop the packet, whenever reached:
-      // what follows them must not keep a rule from being tried.
-      if (
-        m.kind === 'limit' ||
-        (m.kind === 'icmp' && m.type !== 0xff && !(m.codeMin === 0 && m.codeMax === 0xff))
-      )
-        break;
+      // A limit charges its bucket whenever reached: what follows must not keep its rule from being tried.
+      if (m.kind === 'limit') break;
       switch (m.kind) {
         case 'iprange':
           src ??= range(m.src);

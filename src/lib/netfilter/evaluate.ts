@@ -223,7 +223,7 @@ function policy(
 }
 
 /** Every rule is a candidate: the reference evaluator. */
-class AllRules implements CandidateSource {
+export class AllRules implements CandidateSource {
   private readonly cursors: CandidateCursor[];
   constructor(private readonly program: Program) {
     this.cursors = program.chains.map((c) => {

@@ -1,7 +1,8 @@
 /**
  * The firewall as the kernel runs the filter table for one network namespace: IPv4 header checks
- * (ip_rcv), defragmentation and connection tracking when the ruleset needs them (a state match makes
- * nf_conntrack and nf_defrag_ipv4 active, as nf_ct_netns_get does), the INPUT / FORWARD / OUTPUT chain,
+ * (ip_rcv), defragmentation (always before INPUT and OUTPUT; before FORWARD when conntrack is on),
+ * connection tracking when the ruleset needs it (a state match makes nf_conntrack and nf_defrag_ipv4
+ * active, as nf_ct_netns_get does), the INPUT / FORWARD / OUTPUT chain,
  * confirmation of new connections for accepted packets, REJECT replies and LOG lines, per-rule counters.
  *
  * Everything is driven by the caller: packets come with their hook, interfaces and virtual time; the
@@ -108,8 +109,13 @@ export class Firewall {
   };
   private readonly evaluator: LinearEvaluator | CompiledClassifier;
   private readonly tracker: ConnectionTracker | undefined;
-  private readonly reassembler: Ipv4Reassembler | undefined;
+  private readonly reassembler: Ipv4Reassembler;
   private readonly limits = new LimitState();
+  /**
+   * REJECT replies sent for tracked packets, by replyKey: the kernel attaches the rejected packet's
+   * conntrack to its reply (nf_ct_attach), so the reply leaves through OUTPUT as RELATED.
+   */
+  private readonly ownReplies = new Map<string, number>();
   private readonly ruleText = new Map<string, string[]>();
 
   constructor(
@@ -122,7 +128,7 @@ export class Firewall {
     const ct = options.conntrack ?? 'auto';
     this.conntrackEnabled = ct === 'auto' ? usesConntrack(ruleset) : ct;
     this.tracker = this.conntrackEnabled ? new ConnectionTracker(options.conntrackOptions) : undefined;
-    this.reassembler = this.conntrackEnabled ? new Ipv4Reassembler(options.reassembly) : undefined;
+    this.reassembler = new Ipv4Reassembler(options.reassembly);
     for (const c of ruleset.chains) this.ruleText.set(c.name, c.rules.map(formatRule));
   }
 
@@ -145,7 +151,11 @@ export class Firewall {
     }
     let headerLength = ((datagram[0] ?? 0) & 15) * 4;
     let reassembled: { key: string; fragments: number } | undefined;
-    if (this.reassembler && isFragment(ip)) {
+    // INPUT always sees whole datagrams (ip_local_deliver reassembles before LOCAL_IN) and so does
+    // OUTPUT (local datagrams are fragmented after POSTROUTING); FORWARD sees fragments unless
+    // connection tracking brought nf_defrag_ipv4 in at PREROUTING.
+    const defrag = input.hook !== 'FORWARD' || this.conntrackEnabled;
+    if (defrag && isFragment(ip)) {
       const key = fragmentKey(ip);
       const r = this.reassembler.push(ip, input.nowNs);
       if (r.kind === 'held') {
@@ -170,7 +180,10 @@ export class Firewall {
       datagram = datagram.subarray(0, headerLength + ip.payload.length);
     }
     let ct: CtVerdict | undefined;
-    if (this.tracker) {
+    const own = this.tracker && input.hook === 'OUTPUT' ? this.takeOwnReply(datagram) : false;
+    if (own) {
+      ct = { state: CtState.RELATED, dir: 1 };
+    } else if (this.tracker) {
       ct = this.tracker.track(
         {
           src: ip.src,
@@ -214,6 +227,7 @@ export class Firewall {
         incoming: input.hook !== 'OUTPUT',
         ...(source !== undefined ? { icmpSource: source } : {}),
       });
+      if (reply && ct && ct.state !== CtState.INVALID) this.rememberOwnReply(reply);
     }
     return {
       kind: 'verdict',
@@ -232,7 +246,7 @@ export class Firewall {
 
   /** Fragments held longer than the reassembly timeout are dropped; call as virtual time advances. */
   expire(nowNs: bigint): number {
-    return this.reassembler?.expire(nowNs).length ?? 0;
+    return this.reassembler.expire(nowNs).length;
   }
 
   /** Live connections (when tracking is on). */
@@ -253,6 +267,23 @@ export class Firewall {
     return this.evaluator.program.counters();
   }
 
+  private rememberOwnReply(reply: Uint8Array): void {
+    const key = replyKey(reply);
+    if (key === undefined) return;
+    this.ownReplies.set(key, (this.ownReplies.get(key) ?? 0) + 1);
+    // Bounded: the oldest entries go first.
+    if (this.ownReplies.size > 4096) this.ownReplies.delete(this.ownReplies.keys().next().value!);
+  }
+
+  private takeOwnReply(datagram: Uint8Array): boolean {
+    const key = replyKey(datagram);
+    const n = key === undefined ? undefined : this.ownReplies.get(key);
+    if (key === undefined || n === undefined) return false;
+    if (n > 1) this.ownReplies.set(key, n - 1);
+    else this.ownReplies.delete(key);
+    return true;
+  }
+
   private describe(chain: string, index: number): DecidingRule {
     const c = this.ruleset.chains.find((x) => x.name === chain);
     return {
@@ -262,6 +293,21 @@ export class Firewall {
       text: `-A ${chain}${this.ruleText.get(chain)?.[index] ?? ''}`,
     };
   }
+}
+
+/**
+ * What identifies a REJECT reply whatever the IP identification, TTL or TOS the sender chose: the
+ * addresses and the RST's ports, sequence numbers and flags, or the ICMP type, code and quoted header.
+ */
+function replyKey(d: Uint8Array): string | undefined {
+  if (d.length < 20) return undefined;
+  const ihl = ((d[0] ?? 0) & 15) * 4;
+  const l4 = d.subarray(ihl);
+  const addrs = d.subarray(12, 20).join('.');
+  if (d[9] === 6 && l4.length >= 14) return `6:${addrs}:${l4.subarray(0, 14).join('.')}`;
+  if (d[9] === 1 && l4.length >= 36)
+    return `1:${addrs}:${l4.subarray(0, 2).join('.')}:${l4.subarray(8, 36).join('.')}`;
+  return undefined;
 }
 
 function fragmentKey(ip: Ipv4Packet): string {

@@ -1,9 +1,11 @@
 /**
- * Whether one rule matches one packet, with the semantics iptables-nft 1.8.9 gives each option once
- * translated to nf_tables expressions: header fields compared under mask; transport fields (ports, TCP
- * flags, ICMP type) never match a later fragment or a datagram too short to hold them (NFT_BREAK, even
- * when inverted); `--icmp-type T/C` stays an xt match and drops the packet when the ICMP header is
- * missing (hotdrop); `-m limit` is nft's token bucket in nanoseconds of virtual time.
+ * Whether one rule matches one packet, with the semantics each option has in iptables-nft 1.8.9 (checked
+ * with `nft --debug=netlink list ruleset`): the header fields, `-f`, the tcp/udp ports and TCP flags are
+ * native nf_tables expressions — a transport field never matches a later fragment or a datagram too
+ * short to hold it (NFT_BREAK, even when inverted), and an option not given costs nothing; `-m icmp`,
+ * `-m multiport`, `-m iprange`, `-m conntrack`/`-m state` and `-m comment` stay xt matches — icmp and
+ * multiport drop the packet when their header is missing (hotdrop); `-m limit` is nft's token bucket, in
+ * nanoseconds of virtual time.
  */
 import type { FilterPacket } from './packet.js';
 import type { InterfaceMatch, Match, PortMatch, Rule } from './ruleset.js';
@@ -74,30 +76,36 @@ export function extensionMatches(m: Match, p: FilterPacket, ctx: MatchContext): 
   switch (m.kind) {
     case 'tcp':
     case 'udp': {
+      // Native payload loads: only the options given are compared, each needing its bytes.
+      const sport =
+        m.sport && !(m.sport.min === 0 && m.sport.max === 65535 && !m.sport.invert) ? m.sport : undefined;
+      const dport =
+        m.dport && !(m.dport.min === 0 && m.dport.max === 65535 && !m.dport.invert) ? m.dport : undefined;
+      const flags =
+        m.kind === 'tcp' && m.flags && (m.flags.mask !== 0 || m.flags.comp !== 0 || m.flags.invert)
+          ? m.flags
+          : undefined;
+      if (!sport && !dport && !flags) return MATCH;
       if (p.fragmentOffset !== 0) return NO_MATCH;
-      if (m.sport && (p.l4Length < 2 || !portIn(m.sport, p.sport))) return NO_MATCH;
-      if (m.dport && (p.l4Length < 4 || !portIn(m.dport, p.dport))) return NO_MATCH;
-      if (m.kind === 'tcp' && m.flags && (m.flags.mask !== 0 || m.flags.comp !== 0 || m.flags.invert)) {
-        if (p.l4Length < 14) return NO_MATCH;
-        if (((p.tcpFlags & m.flags.mask) === m.flags.comp) === m.flags.invert) return NO_MATCH;
-      }
+      if (sport && (p.l4Length < 2 || !portIn(sport, p.sport))) return NO_MATCH;
+      if (dport && (p.l4Length < 4 || !portIn(dport, p.dport))) return NO_MATCH;
+      if (flags && (p.l4Length < 14 || ((p.tcpFlags & flags.mask) === flags.comp) === flags.invert))
+        return NO_MATCH;
       return MATCH;
     }
     case 'icmp': {
-      if (m.type === 0xff) return m.invert ? NO_MATCH : MATCH; // translated to `ip protocol icmp`
-      const native = m.codeMin === 0 && m.codeMax === 0xff;
+      // xt icmp (iptables-nft keeps it as an xt match): a later fragment never matches; a missing
+      // 8-byte ICMP header drops the packet.
       if (p.fragmentOffset !== 0) return NO_MATCH;
-      if (native) {
-        if (p.l4Length < 1) return NO_MATCH;
-        return (p.icmpType === m.type) !== m.invert ? MATCH : NO_MATCH;
-      }
-      // xt icmp: the whole 8-byte ICMP header must be there.
       if (p.l4Length < 8) return HOTDROP;
-      const hit = p.icmpType === m.type && p.icmpCode >= m.codeMin && p.icmpCode <= m.codeMax;
+      const hit =
+        m.type === 0xff || (p.icmpType === m.type && p.icmpCode >= m.codeMin && p.icmpCode <= m.codeMax);
       return hit !== m.invert ? MATCH : NO_MATCH;
     }
     case 'multiport': {
-      if (p.fragmentOffset !== 0 || p.l4Length < 4) return NO_MATCH;
+      // xt multiport: the ports must be there, or the packet is dropped.
+      if (p.fragmentOffset !== 0) return NO_MATCH;
+      if (p.l4Length < 4) return HOTDROP;
       let hit = false;
       for (const r of m.ports) {
         if (m.direction !== 'dst' && p.sport >= r.min && p.sport <= r.max) hit = true;

@@ -49,7 +49,10 @@ export function parseProtocol(text: string): number | undefined {
   const n = strtoui(text, 255);
   if (n !== undefined) return n;
   if (text === 'all') return 0;
-  return PROTOCOL_BY_NAME.get(text) ?? BUILTIN_PROTOCOLS[text];
+  return (
+    PROTOCOL_BY_NAME.get(text) ??
+    (Object.hasOwn(BUILTIN_PROTOCOLS, text) ? BUILTIN_PROTOCOLS[text] : undefined)
+  );
 }
 
 /** How iptables-save prints a protocol number (getprotobynumber, else the number). */
@@ -61,7 +64,7 @@ export function protocolName(n: number): string {
 export function parsePort(text: string, protocol: string): number | undefined {
   const n = strtoui(text, 65535, 10);
   if (n !== undefined) return n;
-  const entry = Object.prototype.hasOwnProperty.call(SERVICES, text) ? SERVICES[text] : undefined;
+  const entry = Object.hasOwn(SERVICES, text) ? SERVICES[text] : undefined;
   if (!entry) return undefined;
   const port = protocol === 'tcp' ? entry[0] : protocol === 'udp' ? entry[1] : -1;
   return port >= 0 ? port : undefined;

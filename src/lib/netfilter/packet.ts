@@ -23,7 +23,7 @@ export interface FilterPacket {
   readonly dport: number;
   /** TCP header byte 13 when `l4Length` ≥ 14; else -1. */
   readonly tcpFlags: number;
-  /** ICMP type and code when `l4Length` ≥ 2; else -1. */
+  /** ICMP type when `l4Length` ≥ 1 and code when ≥ 2; else -1. */
   readonly icmpType: number;
   readonly icmpCode: number;
   /** One `CtState` bit, set by connection tracking (INVALID when it is off: no ct attached). */
@@ -58,7 +58,7 @@ export function filterPacket(
     sport: ports ? u16(p, 0) : -1,
     dport: ports ? u16(p, 2) : -1,
     tcpFlags: isTcp && l4 >= 14 ? (p[13] ?? 0) : -1,
-    icmpType: isIcmp && l4 >= 2 ? (p[0] ?? 0) : -1,
+    icmpType: isIcmp && l4 >= 1 ? (p[0] ?? 0) : -1,
     icmpCode: isIcmp && l4 >= 2 ? (p[1] ?? 0) : -1,
     ctState,
   };

@@ -983,7 +983,7 @@ class RuleParser {
         const prefix = tv('--log-prefix') as Token | undefined;
         let lvl = 4;
         if (level) {
-          const n = LOG_LEVELS[level.text] ?? strtoui(level.text, 7);
+          const n = Object.hasOwn(LOG_LEVELS, level.text) ? LOG_LEVELS[level.text] : strtoui(level.text, 7);
           if (n === undefined) throw this.p.syntax(`log level '${level.text}' unknown`, level.column);
           lvl = n;
         }
