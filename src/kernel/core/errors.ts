@@ -41,6 +41,10 @@ export const kernelCodes = {
     code: 17,
     meaning: 'status register only: the object the partition waited on was destroyed, or its server stopped',
   },
+  ENOSYS: {
+    code: 18,
+    meaning: 'no call has this number (decided by the generated dispatcher, before the core)',
+  },
 } as const;
 
 export type KernelCodeName = keyof typeof kernelCodes;

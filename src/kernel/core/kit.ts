@@ -50,11 +50,19 @@ export interface Guard<T extends Theory> {
 }
 
 /** The result of a call whose guards all passed. */
-export interface Outcome<T extends Theory> {
-  readonly state: KState<T>;
+export interface Outcome<T extends Theory, S = KState<T>> {
+  readonly state: S;
   readonly code?: T['bv'];
   readonly value?: T['bv'];
 }
+
+/** The configuration and partition-state fields the helpers read (shared by the implementation and the spec). */
+export type Cfg<T extends Theory> = Pick<KState<T>, 'partDom' | 'domWorld' | 'flow' | 'partState'>;
+/** The partition fields that waking and blocking write. */
+export type PartRegs<T extends Theory> = Pick<
+  KState<T>,
+  'partState' | 'partBlockedOn' | 'partStatus' | 'partLabel' | 'partBadge' | 'partMr'
+>;
 
 export class Kit<T extends Theory> {
   readonly k: KernelSorts;
@@ -82,13 +90,13 @@ export class Kit<T extends Theory> {
   }
 
   /** Runs `guards` in order; the first that fails returns its code with the state unchanged. */
-  run(s: KState<T>, guards: readonly Guard<T>[], then: () => Outcome<T>): KStep<T> {
+  run<S = KState<T>>(s: S, guards: readonly Guard<T>[], then: () => Outcome<T, S>): Step<S, Ret<T>> {
     const { o } = this;
-    const fail = (code: number): KStep<T> => ({
+    const fail = (code: number): Step<S, Ret<T>> => ({
       state: s,
       ret: { code: this.code(code), value: this.word(0) },
     });
-    const go = (i: number): KStep<T> => {
+    const go = (i: number): Step<S, Ret<T>> => {
       const gd = guards[i];
       if (gd === undefined) {
         const r = then();
@@ -120,37 +128,37 @@ export class Kit<T extends Theory> {
   }
 
   // ---- configuration
-  dom(s: KState<T>, p: T['bv']): T['bv'] {
+  dom(s: Cfg<T>, p: T['bv']): T['bv'] {
     return this.o.select(s.partDom, p);
   }
-  secureDom(s: KState<T>, d: T['bv']): T['bool'] {
+  secureDom(s: Cfg<T>, d: T['bv']): T['bool'] {
     return this.o.eq(this.o.select(s.domWorld, d), this.o.lit(this.k.Bit, SECURE));
   }
-  securePart(s: KState<T>, p: T['bv']): T['bool'] {
+  securePart(s: Cfg<T>, p: T['bv']): T['bool'] {
     return this.secureDom(s, this.dom(s, p));
   }
   isAdminDom(d: T['bv']): T['bool'] {
     return this.o.eq(d, this.o.lit(this.k.Dom, ADMIN));
   }
-  isAdmin(s: KState<T>, p: T['bv']): T['bool'] {
+  isAdmin(s: Cfg<T>, p: T['bv']): T['bool'] {
     return this.isAdminDom(this.dom(s, p));
   }
-  flows(s: KState<T>, from: T['bv'], to: T['bv']): T['bool'] {
+  flows(s: Cfg<T>, from: T['bv'], to: T['bv']): T['bool'] {
     return this.o.eq(this.o.select2(s.flow, from, to), this.o.lit(this.k.Bit, 1));
   }
 
   // ---- partitions
-  state(s: KState<T>, p: T['bv']): T['bv'] {
+  state(s: Cfg<T>, p: T['bv']): T['bv'] {
     return this.o.select(s.partState, p);
   }
-  stateIs(s: KState<T>, p: T['bv'], st: number): T['bool'] {
+  stateIs(s: Cfg<T>, p: T['bv'], st: number): T['bool'] {
     return this.o.eq(this.state(s, p), this.lit(this.k.Small, st));
   }
   /** The caller may issue calls: a runnable partition (FREE reads back for an index past the table). */
-  runnable(s: KState<T>, p: T['bv']): T['bool'] {
+  runnable(s: Cfg<T>, p: T['bv']): T['bool'] {
     return this.stateIs(s, p, RUNNABLE);
   }
-  live(s: KState<T>, p: T['bv']): T['bool'] {
+  live(s: Cfg<T>, p: T['bv']): T['bool'] {
     return this.o.not(this.stateIs(s, p, FREE));
   }
 
@@ -211,11 +219,11 @@ export class Kit<T extends Theory> {
 
   // ---- waking and blocking
   /** Wakes `q` with a result in its registers. */
-  wake(
-    s: KState<T>,
+  wake<S extends PartRegs<T>>(
+    s: S,
     q: T['bv'],
     r: { status: number; label: T['bv']; badge: T['bv']; mr: readonly T['bv'][] },
-  ): KState<T> {
+  ): S {
     const o = this.o;
     let mr = s.partMr;
     for (let i = 0; i < MRS; i++) mr = o.store2(mr, q, o.lit(this.k.MrNo, i), r.mr[i] ?? this.word(0));
@@ -230,16 +238,16 @@ export class Kit<T extends Theory> {
     };
   }
   /** Wakes `q` with ECANCELED and empty registers (what it waited on is gone). */
-  cancel(s: KState<T>, q: T['bv']): KState<T> {
+  cancel<S extends PartRegs<T>>(s: S, q: T['bv']): S {
     const z = this.word(0);
     return this.wake(s, q, { status: E.ECANCELED, label: z, badge: z, mr: [z, z, z, z] });
   }
-  block(
-    s: KState<T>,
+  block<S extends PartRegs<T>>(
+    s: S,
     p: T['bv'],
     st: typeof BLOCKED_RECV | typeof BLOCKED_REPLY | typeof BLOCKED_NTF,
     on: T['bv'],
-  ): KState<T> {
+  ): S {
     const o = this.o;
     return {
       ...s,

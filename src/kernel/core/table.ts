@@ -146,7 +146,7 @@ export const callTable = {
     who: 'object owner',
     args: { caller: 'caller', region: 'region' },
     summary:
-      'stops sharing a region and unmaps it from every partition but its owner (the Normal World cannot unmap the Secure World)',
+      'stops sharing a region and unmaps it from every partition but its owner; a Normal World owner may not while others map a region it shares with a secure peer',
     returns: ['OK', 'ENOTRUNNING', 'EINVAL', 'EPERM', 'EWORLD'],
   },
   endpoint_create: {
@@ -257,7 +257,7 @@ export const callTable = {
       badge: 'word',
     },
     summary:
-      "copies a GRANT capability with fewer (or equal) rights to a partition of the object's two domains; an unbadged endpoint capability takes the badge (from ≠ caller: admin only)",
+      "copies a GRANT capability, with fewer or equal rights, to a partition of the caller's own domain; an unbadged endpoint capability takes the badge. The admin authority copies from any partition to any partition of the object's two domains (it wires the channels between domains)",
     returns: ['OK', 'ENOTRUNNING', 'EPERM', 'ENOCAP', 'ERIGHTS', 'EINVAL', 'EWORLD', 'ESTATE', 'EEXIST'],
   },
   cap_revoke: {

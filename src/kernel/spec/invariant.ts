@@ -30,8 +30,8 @@ export type Clauses<T extends Theory> = Record<string, T['bool']>;
 export function configInvariant<T extends Theory>(x: Kit<T>, s: KState<T>): Clauses<T> {
   const { o, k, c } = x;
   const p = c.p;
-  const D = o.lit(k.Dom, p.domains);
-  const isDom = (d: T['bv']) => o.ult(d, D);
+  // Every value of the domain sort names a domain when the count is a power of two.
+  const isDom = (d: T['bv']) => (p.domains > k.Dom.mask ? o.true : o.ult(d, o.lit(k.Dom, p.domains)));
   const both = (a: T['bv'], b: T['bv']) => o.and(x.flows(s, a, b), x.flows(s, b, a));
   const at = (i: number) => x.idx(i);
   const admin = o.lit(k.Dom, ADMIN);

@@ -1,8 +1,9 @@
 /**
  * Capabilities: per-partition slots naming an endpoint or a notification with rights and the object's
- * generation. Copies go only to partitions of the object's two domains, never carry more rights, never
- * give the Normal World a capability to a secure object, and never let the Normal World write into a
- * secure partition. Revocation bumps the object's generation: every other capability goes stale in O(1).
+ * generation. A partition copies within its own domain; the admin authority wires the channels between
+ * domains (the static configuration says which). Copies never carry more rights, go only to partitions
+ * of the object's two domains, and never give the Normal World a capability to a secure object.
+ * Revocation bumps the object's generation: every other capability goes stale in O(1).
  */
 import type { Theory } from '../../../proof/sorts.js';
 import { E } from '../errors.js';
@@ -56,21 +57,22 @@ export const capabilityCalls: CallImpls<'cap_copy' | 'cap_revoke' | 'cap_delete'
         { name: 'cap_copy.grant', ok: () => x.subset(x.lit(k.Rights, GRANT), src.rights), code: E.ERIGHTS },
         { name: 'cap_copy.rights', ok: () => x.subset(a.rights, src.rights), code: E.ERIGHTS },
         { name: 'cap_copy.target', ok: () => x.inRange(a.to, c.p.partitions), code: E.EINVAL },
+        {
+          // Across domains only the admin authority copies: a copy into another domain's slot would tell
+          // the copier whether that slot (and that partition) is in use.
+          name: 'cap_copy.local',
+          ok: () => o.or(o.eq(to, x.dom(s, a.caller)), x.isAdmin(s, a.caller)),
+          code: E.EPERM,
+        },
         { name: 'cap_copy.domain', ok: () => o.or(o.eq(to, d.dom), o.eq(to, d.peer)), code: E.EPERM },
         {
-          // The Normal World never holds a capability to a secure object…
-          name: 'cap_copy.world-holder',
+          // The Normal World never holds a capability to a secure object.
+          name: 'cap_copy.world',
           ok: () => o.implies(x.secureDom(s, d.dom), x.secureDom(s, to)),
           code: E.EWORLD,
         },
-        {
-          // …and never writes into a secure partition.
-          name: 'cap_copy.world-writer',
-          ok: () => o.implies(x.secureDom(s, to), x.securePart(s, a.caller)),
-          code: E.EWORLD,
-        },
-        { name: 'cap_copy.live', ok: () => x.live(s, a.to), code: E.ESTATE },
         { name: 'cap_copy.slot', ok: () => x.inRange(a.toSlot, c.p.capSlots), code: E.EINVAL },
+        { name: 'cap_copy.live', ok: () => x.live(s, a.to), code: E.ESTATE },
         { name: 'cap_copy.slot-free', ok: () => x.slotFree(s, a.to, a.toSlot), code: E.EEXIST },
       ],
       () => ({

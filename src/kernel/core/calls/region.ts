@@ -252,13 +252,20 @@ export const regionCalls: CallImpls<
         { name: 'region_revoke.region', ok: () => x.inRange(r, c.p.regions), code: E.EINVAL },
         { name: 'region_revoke.owner', ok: () => o.eq(o.select(s.regionOwner, r), a.caller), code: E.EPERM },
         {
-          // The Normal World cannot take memory back from the Secure World.
+          // The Normal World cannot take memory back from the Secure World: while a region it shares with a
+          // secure peer is mapped by anyone else, it may not revoke (it learns that from the count alone).
           name: 'region_revoke.world',
           ok: () =>
             o.or(
               x.securePart(s, a.caller),
-              o.not(
-                o.any(P, (p) => o.and(x.securePart(s, x.idx(p)), o.ne(o.select2(s.map, x.idx(p), r), zero))),
+              o.not(x.secureDom(s, o.select(s.regionPeer, r))),
+              o.eq(
+                o.select(s.regionRefs, r),
+                o.ite(
+                  o.ne(o.select2(s.map, a.caller, r), zero),
+                  () => o.lit(k.Count, 1),
+                  () => o.lit(k.Count, 0),
+                ),
               ),
             ),
           code: E.EWORLD,
