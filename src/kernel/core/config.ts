@@ -150,6 +150,11 @@ export function checkConfig(
     const w = worldBit(r.world);
     if (w === SECURE && !(secure(r.domain) && secure(peer)))
       fail(`${at}.world`, 'secure memory belongs to, and is shared with, secure domains only');
+    if (secure(r.domain) && !secure(peer))
+      fail(
+        `${at}.peer`,
+        'a secure domain shares only with secure domains (the Normal World shares its own memory)',
+      );
     let dev = k.NONE;
     if (kind === DEVICE) {
       if (r.device === undefined) fail(`${at}.device`, 'a device window names its device');

@@ -9,19 +9,8 @@ import type { Ops, Step } from '../../proof/ops.js';
 import type { BvSort, Theory } from '../../proof/sorts.js';
 import { E } from './errors.js';
 import { kernelSorts, type KernelProfile, type KernelSorts } from './profile.js';
-import {
-  ADMIN,
-  BLOCKED_NTF,
-  BLOCKED_RECV,
-  BLOCKED_REPLY,
-  CAP_ENDPOINT,
-  CAP_NONE,
-  FREE,
-  MRS,
-  RUNNABLE,
-  SECURE,
-  type KState,
-} from './state.js';
+import type { BLOCKED_NTF, BLOCKED_RECV, BLOCKED_REPLY } from './state.js';
+import { ADMIN, CAP_ENDPOINT, CAP_NONE, FREE, MRS, RUNNABLE, SECURE, type KState } from './state.js';
 
 /** What every call returns to its caller: a result code and one word. */
 export interface Ret<T extends Theory> {

@@ -9,7 +9,8 @@
  * and writes each step into its tables in place, for throughput.
  */
 import { InputError } from '../../common/errors.js';
-import { CArray, concreteOps, copyValue, type ConcreteTheory } from '../../proof/concrete.js';
+import type { CArray } from '../../proof/concrete.js';
+import { concreteOps, copyValue, type ConcreteTheory } from '../../proof/concrete.js';
 import type { CallDef } from '../../proof/obligation.js';
 import type { RecordSort } from '../../proof/sorts.js';
 import { bootState, type KernelConfig } from './config.js';

@@ -71,6 +71,9 @@ export function configInvariant<T extends Theory>(x: Kit<T>, s: KState<T>): Clau
         o.and(x.secureDom(s, o.select(s.regionDom, r)), x.secureDom(s, o.select(s.regionPeer, r))),
       );
     }),
+    'config: a secure pool shares memory only with secure domains': o.all(p.regions, (i) =>
+      o.implies(x.secureDom(s, o.select(s.regionDom, at(i))), x.secureDom(s, o.select(s.regionPeer, at(i)))),
+    ),
     'config: endpoints are channels': o.all(p.endpoints, (i) => {
       const dom = o.select(s.epDom, at(i));
       const peer = o.select(s.epPeer, at(i));

@@ -109,26 +109,38 @@ export class SpecKit<T extends Theory> extends Kit<T> {
       badge: z,
     });
   }
-  /** Removes every capability to (type, obj), except the one at (keepP, keepSlot) if given. */
+  /**
+   * Removes every capability to (type, obj), except the one at (keep.p, keep.slot) if given: object by
+   * object, so that each removal compares a capability with a fixed object.
+   */
   removeCaps(s: SState<T>, type: T['bv'], obj: T['bv'], keep?: { p: T['bv']; slot: T['bv'] }): SState<T> {
     const o = this.o;
     const p = this.c.p;
     let out = s;
-    for (let i = 0; i < p.partitions; i++)
-      for (let j = 0; j < p.capSlots; j++) {
-        const q = this.idx(i);
-        const c = this.idx(j);
-        const cap = this.scap(s, q, c);
-        const hit = o.and(
-          o.eq(cap.type, type),
-          o.eq(cap.obj, obj),
-          keep ? o.not(o.and(o.eq(keep.p, q), o.eq(keep.slot, c))) : o.true,
-        );
-        out = o.ite(
-          hit,
-          () => this.clearCap(out, q, c),
-          () => out,
-        );
+    const kinds = [
+      { type: CAP_ENDPOINT, size: p.endpoints },
+      { type: CAP_NOTIFICATION, size: p.notifications },
+    ];
+    for (const kd of kinds)
+      for (let n = 0; n < kd.size; n++) {
+        const target = o.and(this.isType(type, kd.type), o.eq(obj, this.idx(n)));
+        for (let i = 0; i < p.partitions; i++)
+          for (let j = 0; j < p.capSlots; j++) {
+            const q = this.idx(i);
+            const c = this.idx(j);
+            const cap = this.scap(s, q, c);
+            const hit = o.and(
+              target,
+              this.isType(cap.type, kd.type),
+              o.eq(cap.obj, this.idx(n)),
+              keep ? o.not(o.and(o.eq(keep.p, q), o.eq(keep.slot, c))) : o.true,
+            );
+            out = o.ite(
+              hit,
+              () => this.clearCap(out, q, c),
+              () => out,
+            );
+          }
       }
     return out;
   }
