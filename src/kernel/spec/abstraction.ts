@@ -14,21 +14,16 @@ import { specStateSchema, type SState } from './machine.js';
 export function capValidAt<T extends Theory>(x: Kit<T>, s: KState<T>, p: number, slot: number): T['bool'] {
   const { o, k, c } = x;
   const cap = x.cap(s, x.idx(p), x.idx(slot));
-  const kinds = [
-    { type: CAP_ENDPOINT, size: c.p.endpoints, gen: s.epGen },
-    { type: CAP_NOTIFICATION, size: c.p.notifications, gen: s.ntfGen },
-  ];
-  return o.or(
-    ...kinds.flatMap((kd) =>
-      Array.from({ length: kd.size }, (_, n) =>
-        o.and(
-          o.eq(cap.type, x.lit(k.Small, kd.type)),
-          o.eq(cap.obj, x.idx(n)),
-          o.eq(cap.gen, o.select(kd.gen, x.idx(n))),
-        ),
-      ),
-    ),
-  );
+  const cases: T['bool'][] = [];
+  for (const [type, size, gen] of [
+    [CAP_ENDPOINT, c.p.endpoints, s.epGen],
+    [CAP_NOTIFICATION, c.p.notifications, s.ntfGen],
+  ] as const) {
+    const typed = o.eq(cap.type, x.lit(k.Small, type));
+    for (let n = 0; n < size; n++)
+      cases.push(o.and(typed, o.eq(cap.obj, x.idx(n)), o.eq(cap.gen, o.select(gen, x.idx(n)))));
+  }
+  return o.or(...cases);
 }
 
 /** Whether device v's interrupt binding is live, notification by notification. */

@@ -16,7 +16,6 @@ import type { Ops } from '../../proof/ops.js';
 import { record, type Theory } from '../../proof/sorts.js';
 import { Kit, type Ctx } from '../core/kit.js';
 import { SECURE, type KernelStateSchema, type KState } from '../core/state.js';
-import { capValidAt } from './abstraction.js';
 import { actorOf } from './noninterference.js';
 import type { Clauses } from './invariant.js';
 
@@ -62,7 +61,7 @@ export function worldStateClauses<T extends Theory>(x: Kit<T>, s: KState<T>): Cl
         () => o.select(s.epDom, cap.obj),
         () => o.select(s.ntfDom, cap.obj),
       );
-      return o.implies(o.and(capValidAt(x, s, i, j), x.secureDom(s, pool)), x.securePart(s, x.idx(i)));
+      return o.implies(o.and(x.capValid(s, cap), x.secureDom(s, pool)), x.securePart(s, x.idx(i)));
     }),
   );
   out['no non-secure partition waits on a secure object'] = o.and(
