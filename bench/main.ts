@@ -3,9 +3,10 @@
  * Targets are compared as ratios against baselines measured in the same invocation.
  */
 import os from 'node:os';
+import { kernelBench } from './kernel.js';
 import type { BenchSuite } from './suite.js';
 
-const suites: readonly BenchSuite[] = [];
+const suites: readonly BenchSuite[] = [kernelBench];
 
 const wanted = process.argv.slice(2);
 const report: Record<string, unknown> = {

@@ -18,6 +18,7 @@ import {
   RUNNABLE,
   SECURE,
   SHARED,
+  KernelStateRecord,
   kernelStateSchema,
   regionKindNames,
   type KState,
@@ -313,7 +314,8 @@ export function configValues<T extends Theory>(
 
 /** The concrete initial state of a checked configuration. */
 export function bootState(p: KernelProfile, cfg: KernelConfig, file?: string): KState<ConcreteTheory> {
-  return initialState(p, concreteOps, configValues(p, concreteOps, checkConfig(p, cfg, file)));
+  const s = initialState(p, concreteOps, configValues(p, concreteOps, checkConfig(p, cfg, file)));
+  return new KernelStateRecord(s) as unknown as KState<ConcreteTheory>;
 }
 
 /**

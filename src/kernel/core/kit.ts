@@ -10,7 +10,17 @@ import type { BvSort, Theory } from '../../proof/sorts.js';
 import { E } from './errors.js';
 import { kernelSorts, type KernelProfile, type KernelSorts } from './profile.js';
 import type { BLOCKED_NTF, BLOCKED_RECV, BLOCKED_REPLY } from './state.js';
-import { ADMIN, CAP_ENDPOINT, CAP_NONE, FREE, MRS, RUNNABLE, SECURE, type KState } from './state.js';
+import {
+  ADMIN,
+  CAP_ENDPOINT,
+  CAP_NONE,
+  FREE,
+  KernelStateRecord,
+  MRS,
+  RUNNABLE,
+  SECURE,
+  type KState,
+} from './state.js';
 
 /** What every call returns to its caller: a result code and one word. */
 export interface Ret<T extends Theory> {
@@ -98,6 +108,15 @@ export class Kit<T extends Theory> {
       );
     };
     return go(0);
+  }
+
+  /**
+   * `s` with some fields replaced. A kernel state record is copied with its class's constructor (fast);
+   * other records (the specification's, symbolic merges) with a spread.
+   */
+  set<S extends object>(s: S, changes: Partial<S>): S {
+    const n = (s instanceof KernelStateRecord ? new KernelStateRecord(s as never) : { ...s }) as S;
+    return Object.assign(n, changes);
   }
 
   /** A named guarded update: a mutant with `name` disabled keeps the old value. */
@@ -196,14 +215,13 @@ export class Kit<T extends Theory> {
     v: { type: T['bv']; obj: T['bv']; rights: T['bv']; gen: T['bv']; badge: T['bv'] },
   ): KState<T> {
     const o = this.o;
-    return {
-      ...s,
+    return this.set(s, {
       capType: o.store2(s.capType, p, slot, v.type),
       capObj: o.store2(s.capObj, p, slot, v.obj),
       capRights: o.store2(s.capRights, p, slot, v.rights),
       capGen: o.store2(s.capGen, p, slot, v.gen),
       capBadge: o.store2(s.capBadge, p, slot, v.badge),
-    };
+    });
   }
 
   // ---- waking and blocking
@@ -216,15 +234,14 @@ export class Kit<T extends Theory> {
     const o = this.o;
     let mr = s.partMr;
     for (let i = 0; i < MRS; i++) mr = o.store2(mr, q, o.lit(this.k.MrNo, i), r.mr[i] ?? this.word(0));
-    return {
-      ...s,
+    return this.set(s, {
       partState: o.store(s.partState, q, this.lit(this.k.Small, RUNNABLE)),
       partBlockedOn: o.store(s.partBlockedOn, q, this.NONE),
       partStatus: o.store(s.partStatus, q, this.code(r.status)),
       partLabel: o.store(s.partLabel, q, r.label),
       partBadge: o.store(s.partBadge, q, r.badge),
       partMr: mr,
-    };
+    } as Partial<S>);
   }
   /** Wakes `q` with ECANCELED and empty registers (what it waited on is gone). */
   cancel<S extends PartRegs<T>>(s: S, q: T['bv']): S {
@@ -238,11 +255,10 @@ export class Kit<T extends Theory> {
     on: T['bv'],
   ): S {
     const o = this.o;
-    return {
-      ...s,
+    return this.set(s, {
       partState: o.store(s.partState, p, this.lit(this.k.Small, st)),
       partBlockedOn: o.store(s.partBlockedOn, p, on),
-    };
+    } as Partial<S>);
   }
 
   inc(x: T['bv'], sort: BvSort): T['bv'] {

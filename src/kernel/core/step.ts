@@ -23,6 +23,8 @@ import {
   BLOCKED_REPLY,
   MRS,
   RUNNABLE,
+  KernelStateRecord,
+  commitRecord,
   kernelStateSchema,
   partitionStateNames,
   type KernelStateSchema,
@@ -86,16 +88,37 @@ export interface StepResult {
   readonly effects: readonly Effect[];
 }
 
-type Calls = Readonly<Record<string, CallDef<KernelStateSchema, RecordSort>>>;
+/** A call ready to dispatch: its step function and each argument's name and largest value. */
+interface Compiled {
+  readonly def: CallDef<KernelStateSchema, RecordSort>;
+  readonly args: readonly (readonly [string, number])[];
+}
+type Calls = ReadonlyMap<string, Compiled>;
 const machines = new WeakMap<KernelProfile, Calls>();
 
 function calls(p: KernelProfile): Calls {
   let m = machines.get(p);
   if (!m) {
-    m = kernelMachine(p).calls;
+    const defs = kernelMachine(p).calls;
+    const out = new Map<string, Compiled>();
+    for (const n of Object.keys(callTable) as CallName[]) {
+      const spec: CallSpec = callTable[n];
+      out.set(n, {
+        def: defs[n] as CallDef<KernelStateSchema, RecordSort>,
+        args: Object.entries(spec.args).map(([name, kind]) => [name, argSort(p, kind).mask] as const),
+      });
+    }
+    m = out;
     machines.set(p, m);
   }
   return m;
+}
+
+/** A state's fields as a `KernelStateRecord` (what the calls copy fast). */
+export function asRecord(tables: KState<ConcreteTheory>): KState<ConcreteTheory> {
+  return tables instanceof KernelStateRecord
+    ? tables
+    : (new KernelStateRecord(tables) as unknown as KState<ConcreteTheory>);
 }
 
 /** The boot state of a configuration (checked; errors name the field). */
@@ -105,14 +128,20 @@ export function createKernel(profile: KernelProfile, config: KernelConfig, file?
 
 export type CallArgs = Readonly<Record<string, number>>;
 
-/** Checks every argument against its sort; `undefined` when all fit. */
-function badArgument(p: KernelProfile, spec: CallSpec, args: CallArgs): string | undefined {
-  for (const [name, kind] of Object.entries(spec.args)) {
+/** The compiled call, or throws for a name that is no call. */
+function compiled(p: KernelProfile, call: CallName): Compiled {
+  const c = calls(p).get(call);
+  if (!c) throw new InputError('NO_SUCH_CALL', `no kernel call '${String(call)}'`, { field: 'call' });
+  return c;
+}
+
+/** Whether every argument is present and fits its sort. */
+function argsFit(c: Compiled, args: CallArgs): boolean {
+  for (const [name, mask] of c.args) {
     const v = args[name];
-    const s = argSort(p, kind);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > s.mask) return name;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > mask) return false;
   }
-  return undefined;
+  return true;
 }
 
 function retOf(code: number, value: number): KernelRet {
@@ -122,11 +151,9 @@ function retOf(code: number, value: number): KernelRet {
 /** Runs one call. Arguments out of their sort (or missing) are EINVAL; the core is not reached. */
 export function step(state: KernelState, call: CallName, args: CallArgs): StepResult {
   const p = state.profile;
-  const spec: CallSpec = callTable[call];
-  if (!spec) throw new InputError('NO_SUCH_CALL', `no kernel call '${String(call)}'`, { field: 'call' });
-  if (badArgument(p, spec, args) !== undefined) return { state, ret: retOf(E.EINVAL, 0), effects: [] };
-  const def = calls(p)[call] as CallDef<KernelStateSchema, RecordSort>;
-  const r = def.run(concreteOps, state.tables, args as never) as {
+  const c = compiled(p, call);
+  if (!argsFit(c, args)) return { state, ret: retOf(E.EINVAL, 0), effects: [] };
+  const r = c.def.run(concreteOps, state.tables, args as never) as {
     state: KState<ConcreteTheory>;
     ret: { code: number; value: number };
   };
@@ -244,17 +271,13 @@ export function effectsOf(p: KernelProfile, b: KState<ConcreteTheory>, a: KState
  */
 export class Kernel {
   private current: KState<ConcreteTheory>;
-  private readonly defs: Calls;
-  private readonly fields: readonly (keyof KState<ConcreteTheory>)[];
 
   constructor(
     readonly profile: KernelProfile,
     initial: KState<ConcreteTheory>,
   ) {
     const schema = kernelStateSchema(profile);
-    this.current = copyValue(schema, initial);
-    this.fields = Object.keys(schema.fields) as (keyof KState<ConcreteTheory>)[];
-    this.defs = calls(profile);
+    this.current = asRecord(copyValue(schema, initial));
   }
 
   static boot(profile: KernelProfile, config: KernelConfig, file?: string): Kernel {
@@ -266,7 +289,10 @@ export class Kernel {
   }
 
   snapshot(): KernelState {
-    return { profile: this.profile, tables: copyValue(kernelStateSchema(this.profile), this.current) };
+    return {
+      profile: this.profile,
+      tables: asRecord(copyValue(kernelStateSchema(this.profile), this.current)),
+    };
   }
 
   /** Runs one call; `effects` false skips computing them (for benchmarks of the core alone). */
@@ -275,25 +301,20 @@ export class Kernel {
     args: CallArgs,
     effects = true,
   ): { readonly ret: KernelRet; readonly effects: readonly Effect[] } {
-    const spec: CallSpec = callTable[call];
-    if (!spec) throw new InputError('NO_SUCH_CALL', `no kernel call '${String(call)}'`, { field: 'call' });
-    if (badArgument(this.profile, spec, args) !== undefined) return { ret: retOf(E.EINVAL, 0), effects: [] };
-    const def = this.defs[call] as CallDef<KernelStateSchema, RecordSort>;
+    const c = compiled(this.profile, call);
+    if (!argsFit(c, args)) return { ret: retOf(E.EINVAL, 0), effects: [] };
     const before = this.current;
-    const r = def.run(concreteOps, before, args as never) as {
+    const r = c.def.run(concreteOps, before, args as never) as {
       state: KState<ConcreteTheory>;
       ret: { code: number; value: number };
     };
     const fx = effects ? effectsOf(this.profile, before, r.state) : [];
     if (r.state !== before) {
-      // Write the changed tables' pending writes into their own tables: every table belongs to one field
-      // of the state this kernel owns, and the previous state is not kept.
-      const next = { ...r.state } as Record<string, CArray>;
-      for (const f of this.fields) {
-        const a = next[f] as CArray;
-        if (a !== before[f] && a.pending) next[f] = a.commitInPlace();
-      }
-      this.current = next as unknown as KState<ConcreteTheory>;
+      // The new state record is fresh (built by the call); write its tables' pending writes into the tables
+      // themselves: every table belongs to one field of the state this kernel owns, and the previous state
+      // is not kept.
+      commitRecord(r.state as unknown as KernelStateRecord, before as unknown as KernelStateRecord);
+      this.current = r.state;
     }
     return { ret: retOf(r.ret.code, r.ret.value), effects: fx };
   }

@@ -121,17 +121,16 @@ export const capabilityCalls: CallImpls<'cap_copy' | 'cap_revoke' | 'cap_delete'
           () =>
             o.ite(
               ep,
-              () => ({ ...s, epGen: o.store(s.epGen, cap.obj, next) }),
-              () => ({ ...s, ntfGen: o.store(s.ntfGen, cap.obj, next) }),
+              () => x.set(s, { epGen: o.store(s.epGen, cap.obj, next) }),
+              () => x.set(s, { ntfGen: o.store(s.ntfGen, cap.obj, next) }),
             ),
           s,
         );
         // The owner's own capability survives, at the new generation.
         return {
-          state: {
-            ...s1,
+          state: x.set(s1, {
             capGen: x.upd('cap_revoke.keep', () => o.store2(s1.capGen, a.caller, a.slot, next), s1.capGen),
-          },
+          }),
         };
       },
     );
@@ -145,7 +144,9 @@ export const capabilityCalls: CallImpls<'cap_copy' | 'cap_revoke' | 'cap_delete'
         { name: 'cap_delete.caller', ok: () => x.runnable(s, a.caller), code: E.ENOTRUNNING },
         { name: 'cap_delete.cap', ok: () => x.capValid(s, x.cap(s, a.caller, a.slot)), code: E.ENOENT },
       ],
-      () => ({ state: { ...s, capType: o.store2(s.capType, a.caller, a.slot, x.lit(k.Small, CAP_NONE)) } }),
+      () => ({
+        state: x.set(s, { capType: o.store2(s.capType, a.caller, a.slot, x.lit(k.Small, CAP_NONE)) }),
+      }),
     );
   },
 };

@@ -28,11 +28,10 @@ export const deviceCalls: CallImpls<
         { name: 'device_claim.free', ok: () => x.isNone(o.select(s.devOwner, v)), code: E.EBUSY },
       ],
       () => ({
-        state: {
-          ...s,
+        state: x.set(s, {
           devOwner: o.store(s.devOwner, v, a.caller),
           partOwned: x.upd('device_claim.owned', () => x.bump(s.partOwned, a.caller, k.Count), s.partOwned),
-        },
+        }),
       }),
     );
   },
@@ -58,8 +57,7 @@ export const deviceCalls: CallImpls<
         },
       ],
       () => ({
-        state: {
-          ...s,
+        state: x.set(s, {
           devOwner: o.store(s.devOwner, v, x.NONE),
           devNtf: x.upd('device_release.unbind', () => o.store(s.devNtf, v, x.NONE), s.devNtf),
           devMasked: x.upd(
@@ -68,7 +66,7 @@ export const deviceCalls: CallImpls<
             s.devMasked,
           ),
           partOwned: x.upd('device_release.owned', () => x.drop(s.partOwned, owner, k.Count), s.partOwned),
-        },
+        }),
       }),
     );
   },
@@ -93,12 +91,11 @@ export const deviceCalls: CallImpls<
         },
       ],
       () => ({
-        state: {
-          ...s,
+        state: x.set(s, {
           devNtf: o.store(s.devNtf, v, cap.obj),
           devBindGen: x.upd('irq_bind.generation', () => o.store(s.devBindGen, v, cap.gen), s.devBindGen),
           devBit: o.store(s.devBit, v, a.bit),
-        },
+        }),
       }),
     );
   },
@@ -113,7 +110,7 @@ export const deviceCalls: CallImpls<
         { name: 'irq_ack.device', ok: () => x.inRange(v, c.p.devices), code: E.EINVAL },
         { name: 'irq_ack.owner', ok: () => o.eq(o.select(s.devOwner, v), a.caller), code: E.EPERM },
       ],
-      () => ({ state: { ...s, devMasked: o.store(s.devMasked, v, x.lit(k.Bit, 0)) } }),
+      () => ({ state: x.set(s, { devMasked: o.store(s.devMasked, v, x.lit(k.Bit, 0)) }) }),
     );
   },
 
@@ -140,10 +137,9 @@ export const deviceCalls: CallImpls<
         const bit = o.shl(k.Word, x.word(1), o.zext(k.Word, o.select(s.devBit, v)));
         const s1 = raise(x, s, n, bit, 'irq_raise');
         return {
-          state: {
-            ...s1,
+          state: x.set(s1, {
             devMasked: x.upd('irq_raise.mask', () => o.store(s1.devMasked, v, x.lit(k.Bit, 1)), s1.devMasked),
-          },
+          }),
         };
       },
     );

@@ -31,10 +31,9 @@ function deliver<T extends Theory>(
   const woken = x.wake(s, w, { status: E.OK, label: m.label, badge, mr: mrs(m) });
   return {
     receiver: w,
-    state: {
-      ...woken,
+    state: x.set(woken, {
       epWaiter: x.upd(`${call}.dequeue`, () => o.store(woken.epWaiter, e, x.NONE), woken.epWaiter),
-    },
+    }),
   };
 }
 
@@ -47,10 +46,9 @@ function awaitReply<T extends Theory>(
   call: string,
 ): KState<T> {
   const s1 = x.block(s, caller, BLOCKED_REPLY, w);
-  return {
-    ...s1,
+  return x.set(s1, {
     partReplyTo: x.upd(`${call}.reply-cap`, () => x.o.store(s1.partReplyTo, w, caller), s1.partReplyTo),
-  };
+  });
 }
 
 export const endpointCalls: CallImpls<
@@ -89,15 +87,14 @@ export const endpointCalls: CallImpls<
           badge: x.word(0),
         });
         return {
-          state: {
-            ...s1,
+          state: x.set(s1, {
             epOwner: o.store(s1.epOwner, e, a.caller),
             partOwned: x.upd(
               'endpoint_create.owned',
               () => x.bump(s1.partOwned, a.caller, k.Count),
               s1.partOwned,
             ),
-          },
+          }),
         };
       },
     );
@@ -132,13 +129,12 @@ export const endpointCalls: CallImpls<
             o.ite(
               x.isNone(w),
               () => s,
-              () => ({ ...x.cancel(s, w), epWaiter: o.store(s.epWaiter, e, x.NONE) }),
+              () => x.set(x.cancel(s, w), { epWaiter: o.store(s.epWaiter, e, x.NONE) }),
             ),
           s,
         );
         return {
-          state: {
-            ...s1,
+          state: x.set(s1, {
             epOwner: o.store(s1.epOwner, e, x.NONE),
             epGen: x.upd('endpoint_destroy.revoke', () => o.store(s1.epGen, e, x.inc(gen, k.Gen)), s1.epGen),
             partOwned: x.upd(
@@ -146,7 +142,7 @@ export const endpointCalls: CallImpls<
               () => x.drop(s1.partOwned, owner, k.Count),
               s1.partOwned,
             ),
-          },
+          }),
         };
       },
     );
@@ -238,10 +234,9 @@ export const endpointCalls: CallImpls<
       () => {
         const s1 = x.block(s, a.caller, BLOCKED_RECV, e);
         return {
-          state: {
-            ...s1,
+          state: x.set(s1, {
             epWaiter: x.upd('endpoint_receive.enqueue', () => o.store(s1.epWaiter, e, a.caller), s1.epWaiter),
-          },
+          }),
           code: x.code(E.BLOCKED),
         };
       },
@@ -260,14 +255,13 @@ export const endpointCalls: CallImpls<
       () => {
         const s1 = x.wake(s, client, { status: E.OK, label: a.label, badge: x.word(0), mr: mrs(a) });
         return {
-          state: {
-            ...s1,
+          state: x.set(s1, {
             partReplyTo: x.upd(
               'endpoint_reply.consume',
               () => o.store(s1.partReplyTo, a.caller, x.NONE),
               s1.partReplyTo,
             ),
-          },
+          }),
         };
       },
     );
@@ -302,8 +296,7 @@ export const endpointCalls: CallImpls<
         },
       ],
       () => ({
-        state: {
-          ...s,
+        state: x.set(s, {
           smcEp: o.store(
             s.smcEp,
             a.entry,
@@ -314,7 +307,7 @@ export const endpointCalls: CallImpls<
             ),
           ),
           smcValid: o.store(s.smcValid, a.entry, a.valid),
-        },
+        }),
       }),
     );
   },

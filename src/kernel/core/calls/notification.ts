@@ -22,14 +22,13 @@ export function raise<T extends Theory>(
   const z = x.word(0);
   return o.ite(
     x.isNone(w),
-    () => ({ ...s, ntfPending: o.store(s.ntfPending, n, pending) }),
+    () => x.set(s, { ntfPending: o.store(s.ntfPending, n, pending) }),
     () => {
       const s1 = x.wake(s, w, { status: E.OK, label: z, badge: pending, mr: [z, z, z, z] });
-      return {
-        ...s1,
+      return x.set(s1, {
         ntfWaiter: x.upd(`${call}.dequeue`, () => o.store(s1.ntfWaiter, n, x.NONE), s1.ntfWaiter),
         ntfPending: o.store(s1.ntfPending, n, z),
-      };
+      });
     },
   );
 }
@@ -71,15 +70,14 @@ export const notificationCalls: CallImpls<
           badge: x.word(0),
         });
         return {
-          state: {
-            ...s1,
+          state: x.set(s1, {
             ntfOwner: o.store(s1.ntfOwner, n, a.caller),
             partOwned: x.upd(
               'notification_create.owned',
               () => x.bump(s1.partOwned, a.caller, k.Count),
               s1.partOwned,
             ),
-          },
+          }),
         };
       },
     );
@@ -118,13 +116,12 @@ export const notificationCalls: CallImpls<
             o.ite(
               x.isNone(w),
               () => s,
-              () => ({ ...x.cancel(s, w), ntfWaiter: o.store(s.ntfWaiter, n, x.NONE) }),
+              () => x.set(x.cancel(s, w), { ntfWaiter: o.store(s.ntfWaiter, n, x.NONE) }),
             ),
           s,
         );
         return {
-          state: {
-            ...s1,
+          state: x.set(s1, {
             ntfOwner: o.store(s1.ntfOwner, n, x.NONE),
             ntfPending: x.upd(
               'notification_destroy.clear',
@@ -141,7 +138,7 @@ export const notificationCalls: CallImpls<
               () => x.drop(s1.partOwned, owner, k.Count),
               s1.partOwned,
             ),
-          },
+          }),
         };
       },
     );
@@ -199,27 +196,25 @@ export const notificationCalls: CallImpls<
           () => {
             const s1 = x.block(s, a.caller, BLOCKED_NTF, n);
             return {
-              state: {
-                ...s1,
+              state: x.set(s1, {
                 ntfWaiter: x.upd(
                   'notification_wait.enqueue',
                   () => o.store(s1.ntfWaiter, n, a.caller),
                   s1.ntfWaiter,
                 ),
-              },
+              }),
               code: x.code(E.BLOCKED),
               value: x.word(0),
             };
           },
           () => ({
-            state: {
-              ...s,
+            state: x.set(s, {
               ntfPending: x.upd(
                 'notification_wait.take',
                 () => o.store(s.ntfPending, n, x.word(0)),
                 s.ntfPending,
               ),
-            },
+            }),
             code: x.code(E.OK),
             value: pending,
           }),
@@ -248,14 +243,13 @@ export const notificationCalls: CallImpls<
         },
       ],
       () => ({
-        state: {
-          ...s,
+        state: x.set(s, {
           ntfPending: x.upd(
             'notification_poll.take',
             () => o.store(s.ntfPending, n, x.word(0)),
             s.ntfPending,
           ),
-        },
+        }),
         value: o.select(s.ntfPending, n),
       }),
     );

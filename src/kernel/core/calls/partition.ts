@@ -35,15 +35,14 @@ export const partitionCalls: CallImpls<
         let mr = s.partMr;
         for (let i = 0; i < MRS; i++) mr = o.store2(mr, a.target, o.lit(k.MrNo, i), z);
         return {
-          state: {
-            ...s,
+          state: x.set(s, {
             partState: o.store(s.partState, a.target, x.lit(k.Small, STOPPED)),
             partBudget: o.store(s.partBudget, a.target, a.budget),
             partStatus: o.store(s.partStatus, a.target, x.code(E.OK)),
             partLabel: o.store(s.partLabel, a.target, z),
             partBadge: o.store(s.partBadge, a.target, z),
             partMr: mr,
-          },
+          }),
         };
       },
     );
@@ -59,7 +58,7 @@ export const partitionCalls: CallImpls<
         { name: 'partition_start.target', ok: () => x.inRange(a.target, x.c.p.partitions), code: E.EINVAL },
         { name: 'partition_start.stopped', ok: () => x.stateIs(s, a.target, STOPPED), code: E.ESTATE },
       ],
-      () => ({ state: { ...s, partState: o.store(s.partState, a.target, x.lit(k.Small, RUNNABLE)) } }),
+      () => ({ state: x.set(s, { partState: o.store(s.partState, a.target, x.lit(k.Small, RUNNABLE)) }) }),
     );
   },
 
@@ -81,8 +80,7 @@ export const partitionCalls: CallImpls<
       () => {
         const on = o.select(s.partBlockedOn, t);
         // Leave whatever the partition waits on.
-        const s1 = {
-          ...s,
+        const s1 = x.set(s, {
           epWaiter: x.upd(
             'partition_stop.leave-endpoint',
             () =>
@@ -113,7 +111,7 @@ export const partitionCalls: CallImpls<
               ),
             s.partReplyTo,
           ),
-        };
+        });
         // The client it was serving is woken with ECANCELED.
         const client = o.select(s.partReplyTo, t);
         const s2 = x.upd(
@@ -122,16 +120,15 @@ export const partitionCalls: CallImpls<
             o.ite(
               x.isNone(client),
               () => s1,
-              () => ({ ...x.cancel(s1, client), partReplyTo: o.store(s1.partReplyTo, t, x.NONE) }),
+              () => x.set(x.cancel(s1, client), { partReplyTo: o.store(s1.partReplyTo, t, x.NONE) }),
             ),
           s1,
         );
         return {
-          state: {
-            ...s2,
+          state: x.set(s2, {
             partState: o.store(s2.partState, t, x.lit(k.Small, STOPPED)),
             partBlockedOn: o.store(s2.partBlockedOn, t, x.NONE),
-          },
+          }),
         };
       },
     );
@@ -179,8 +176,7 @@ export const partitionCalls: CallImpls<
           };
         });
         return {
-          state: {
-            ...s,
+          state: x.set(s, {
             partState: o.store(s.partState, t, x.lit(k.Small, FREE)),
             partBudget: o.store(s.partBudget, t, x.word(0)),
             partMaps: x.upd(
@@ -191,7 +187,7 @@ export const partitionCalls: CallImpls<
             capType,
             map: unmapped.map,
             regionRefs: unmapped.refs,
-          },
+          }),
         };
       },
     );
@@ -206,6 +202,6 @@ export const partitionCalls: CallImpls<
         { name: 'set_budget.target', ok: () => x.inRange(a.target, x.c.p.partitions), code: E.EINVAL },
         { name: 'set_budget.live', ok: () => x.live(s, a.target), code: E.ESTATE },
       ],
-      () => ({ state: { ...s, partBudget: x.o.store(s.partBudget, a.target, a.budget) } }),
+      () => ({ state: x.set(s, { partBudget: x.o.store(s.partBudget, a.target, a.budget) }) }),
     ),
 };

@@ -64,8 +64,7 @@ export const regionCalls: CallImpls<
         },
       ],
       () => ({
-        state: {
-          ...s,
+        state: x.set(s, {
           regionOwner: o.store(s.regionOwner, r, a.caller),
           partOwned: x.upd('region_alloc.owned', () => x.bump(s.partOwned, a.caller, k.Count), s.partOwned),
           devWindows: x.upd(
@@ -78,7 +77,7 @@ export const regionCalls: CallImpls<
               ),
             s.devWindows,
           ),
-        },
+        }),
       }),
     );
   },
@@ -105,8 +104,7 @@ export const regionCalls: CallImpls<
         },
       ],
       () => ({
-        state: {
-          ...s,
+        state: x.set(s, {
           regionOwner: o.store(s.regionOwner, r, x.NONE),
           regionShare: x.upd(
             'region_free.share',
@@ -124,7 +122,7 @@ export const regionCalls: CallImpls<
               ),
             s.devWindows,
           ),
-        },
+        }),
       }),
     );
   },
@@ -170,8 +168,7 @@ export const regionCalls: CallImpls<
         : []),
     ];
     return x.run(s, guards, () => ({
-      state: {
-        ...s,
+      state: x.set(s, {
         map: o.store2(s.map, a.caller, r, a.rights),
         regionRefs: x.upd(
           'region_map.refs',
@@ -193,7 +190,7 @@ export const regionCalls: CallImpls<
             ),
           s.partMaps,
         ),
-      },
+      }),
     }));
   },
 
@@ -211,12 +208,11 @@ export const regionCalls: CallImpls<
         },
       ],
       () => ({
-        state: {
-          ...s,
+        state: x.set(s, {
           map: o.store2(s.map, a.caller, r, o.lit(k.Rights, 0)),
           regionRefs: x.upd('region_unmap.refs', () => x.drop(s.regionRefs, r, k.Count), s.regionRefs),
           partMaps: x.upd('region_unmap.maps', () => x.drop(s.partMaps, a.caller, k.Count), s.partMaps),
-        },
+        }),
       }),
     );
   },
@@ -236,7 +232,7 @@ export const regionCalls: CallImpls<
           code: E.ERIGHTS,
         },
       ],
-      () => ({ state: { ...s, regionShare: o.store(s.regionShare, r, a.rights) } }),
+      () => ({ state: x.set(s, { regionShare: o.store(s.regionShare, r, a.rights) }) }),
     );
   },
 
@@ -301,8 +297,7 @@ export const regionCalls: CallImpls<
         });
         const ownerMaps = o.ne(o.select2(s.map, a.caller, r), zero);
         return {
-          state: {
-            ...s,
+          state: x.set(s, {
             regionShare: x.upd('region_revoke.share', () => o.store(s.regionShare, r, zero), s.regionShare),
             map: swept.map,
             partMaps: swept.maps,
@@ -320,7 +315,7 @@ export const regionCalls: CallImpls<
                 ),
               s.regionRefs,
             ),
-          },
+          }),
         };
       },
     );
