@@ -22,5 +22,6 @@ export const bvShl = (width: number, mask: number, a: number, b: number): number
 export const bvLshr = (a: number, b: number): number => (b >= 32 ? 0 : a >>> b);
 export const bvUdiv = (mask: number, a: number, b: number): number => (b === 0 ? mask : Math.floor(a / b));
 export const bvUrem = (a: number, b: number): number => (b === 0 ? a : a % b);
-export const bvExtract = (hi: number, lo: number, a: number): number => ((a >>> lo) & maskOf(hi - lo + 1)) >>> 0;
+export const bvExtract = (hi: number, lo: number, a: number): number =>
+  ((a >>> lo) & maskOf(hi - lo + 1)) >>> 0;
 export const bvConcat = (a: number, b: number, bWidth: number): number => a * 2 ** bWidth + b;

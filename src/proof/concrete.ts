@@ -30,7 +30,11 @@ const MAX_OVERLAY = 12;
 
 function newTable(sort: ArraySort): Table {
   const w = sort.value.width;
-  return w <= 8 ? new Uint8Array(sort.size) : w <= 16 ? new Uint16Array(sort.size) : new Uint32Array(sort.size);
+  return w <= 8
+    ? new Uint8Array(sort.size)
+    : w <= 16
+      ? new Uint16Array(sort.size)
+      : new Uint32Array(sort.size);
 }
 
 /** A fixed-size array value: a root table plus a chain of pending writes (newest first). */
@@ -65,7 +69,8 @@ export class CArray {
   }
 
   get(i: number): number {
-    for (let n: CArray = this; n.parent !== null; n = n.parent) if (n.at === i) return n.value;
+    if (this.at === i && this.parent !== null) return this.value;
+    for (let n = this.parent; n !== null && n.parent !== null; n = n.parent) if (n.at === i) return n.value;
     return i < this.table.length ? (this.table[i] as number) : 0;
   }
 
@@ -95,8 +100,8 @@ export class CArray {
 
   /** Writes the pending writes (oldest first) into `t`. */
   private writePending(t: Table): void {
-    const chain: CArray[] = [];
-    for (let n: CArray = this; n.parent !== null; n = n.parent) chain.push(n);
+    const chain: CArray[] = this.parent !== null ? [this] : [];
+    for (let n = this.parent; n !== null && n.parent !== null; n = n.parent) chain.push(n);
     for (let k = chain.length - 1; k >= 0; k--) {
       const n = chain[k] as CArray;
       t[n.at] = n.value;
@@ -159,10 +164,8 @@ export const concreteOps: Ops<ConcreteTheory> = {
   true: true,
   false: false,
   bool: (b) => b,
-  lit: (s, n) => {
-    assert(Number.isInteger(n) && n >= 0 && n <= s.mask, `literal ${n} does not fit bv${s.width}`);
-    return n;
-  },
+  // Not checked here: every literal is also built symbolically while proving, where the sort is checked.
+  lit: (_s, n) => n,
   not: (a) => !a,
   and: (...xs) => {
     for (const x of xs) if (!x) return false;
@@ -201,6 +204,14 @@ export const concreteOps: Ops<ConcreteTheory> = {
   constArray: (sort, v) => CArray.filled(sort, v),
   ite: (c, t, e) => (c ? t() : e()),
   equal: (a, b) => equalValues(a, b),
+  forall: (_s, n, f) => {
+    for (let i = 0; i < n; i++) if (!f(i)) return false;
+    return true;
+  },
+  forall2: (_r, rows, _c, cols, f) => {
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) if (!f(i, j)) return false;
+    return true;
+  },
   all: (n, f) => {
     for (let i = 0; i < n; i++) if (!f(i)) return false;
     return true;
@@ -235,7 +246,9 @@ export type ConcreteValue<S extends Sort> = Val<ConcreteTheory, S>;
 
 /** The all-zero (all-false) value of a sort. */
 export function zeroValue<S extends Sort>(sort: S): ConcreteValue<S> {
-  return mapSort(sort, (s) => (s.kind === 'bool' ? false : s.kind === 'bv' ? 0 : CArray.of(s))) as ConcreteValue<S>;
+  return mapSort(sort, (s) =>
+    s.kind === 'bool' ? false : s.kind === 'bv' ? 0 : CArray.of(s),
+  ) as ConcreteValue<S>;
 }
 
 /** A deep copy sharing no table with `value`. */
@@ -250,32 +263,43 @@ function mapSort(sort: Sort, leaf: (s: Exclude<Sort, RecordSort>) => unknown): u
   return out;
 }
 
-function mapValue(sort: Sort, value: unknown, leaf: (s: Exclude<Sort, RecordSort>, v: unknown) => unknown): unknown {
+function mapValue(
+  sort: Sort,
+  value: unknown,
+  leaf: (s: Exclude<Sort, RecordSort>, v: unknown) => unknown,
+): unknown {
   if (sort.kind !== 'record') return leaf(sort, value);
   const out: Record<string, unknown> = {};
-  for (const [k, s] of Object.entries(sort.fields)) out[k] = mapValue(s, (value as Record<string, unknown>)[k], leaf);
+  for (const [k, s] of Object.entries(sort.fields))
+    out[k] = mapValue(s, (value as Record<string, unknown>)[k], leaf);
   return out;
 }
 
-function collectArrays(sort: Sort, value: unknown, out: CArray[]): void {
-  if (sort.kind === 'array') out.push(value as CArray);
-  else if (sort.kind === 'record') {
-    for (const [k, s] of Object.entries(sort.fields)) collectArrays(s, (value as Record<string, unknown>)[k], out);
-  }
+/** Paths (field name lists) of every array inside a record sort. */
+function arrayPaths(sort: Sort, prefix: readonly string[] = [], out: string[][] = []): string[][] {
+  if (sort.kind === 'array') out.push([...prefix]);
+  else if (sort.kind === 'record')
+    for (const [k, s] of Object.entries(sort.fields)) arrayPaths(s, [...prefix, k], out);
+  return out;
 }
 
 /**
  * A state owned by the running system. `apply` runs one step and keeps its result; pending writes of the
- * kept state are written into the tables in place, unless two fields share a table (then copied).
+ * kept state are written into the tables in place (O(writes), no allocation of tables), unless two arrays
+ * of the state share a table (then the pending one is copied). A step that returns the old state costs nothing.
  */
 export class ConcreteMachine<S extends RecordSort> {
   private current: ConcreteValue<S>;
+  private readonly paths: readonly (readonly string[])[];
+  private readonly arrays: CArray[];
 
   constructor(
     readonly sort: S,
     initial: ConcreteValue<S>,
   ) {
     this.current = copyValue(sort, initial);
+    this.paths = arrayPaths(sort);
+    this.arrays = new Array<CArray>(this.paths.length);
   }
 
   /** The current state. Treat as read-only: the next `apply` may update its tables in place. */
@@ -295,20 +319,31 @@ export class ConcreteMachine<S extends RecordSort> {
   }
 
   private commit(next: ConcreteValue<S>): ConcreteValue<S> {
-    const arrays: CArray[] = [];
-    collectArrays(this.sort, next, arrays);
-    const owners = new Map<Table, number>();
-    for (const a of arrays) owners.set(a.table, (owners.get(a.table) ?? 0) + 1);
-    const done = new Map<CArray, CArray>();
-    return mapValue(this.sort, next, (_s, v) => {
-      if (!(v instanceof CArray) || !v.pending) return v;
-      let r = done.get(v);
-      if (!r) {
-        r = owners.get(v.table) === 1 ? v.commitInPlace() : v.copy();
-        done.set(v, r);
-      }
-      return r;
-    }) as ConcreteValue<S>;
+    const { paths, arrays } = this;
+    let pending = false;
+    for (let k = 0; k < paths.length; k++) {
+      let v: unknown = next;
+      for (const f of paths[k] as readonly string[]) v = (v as Record<string, unknown>)[f];
+      arrays[k] = v as CArray;
+      if ((v as CArray).pending) pending = true;
+    }
+    if (!pending) return next;
+    for (let k = 0; k < paths.length; k++) {
+      const a = arrays[k] as CArray;
+      if (!a.pending) continue;
+      let shared = false;
+      for (let j = 0; j < arrays.length; j++)
+        if (j !== k && (arrays[j] as CArray).table === a.table && arrays[j] !== a) shared = true;
+      const path = paths[k] as readonly string[];
+      let holder = next as Record<string, unknown>;
+      for (let d = 0; d < path.length - 1; d++) holder = holder[path[d] as string] as Record<string, unknown>;
+      const committed = shared ? a.copy() : a.commitInPlace();
+      // The same pending value under two paths is committed once.
+      for (let j = k + 1; j < arrays.length; j++) if (arrays[j] === a) arrays[j] = committed;
+      holder[path[path.length - 1] as string] = committed;
+      arrays[k] = committed;
+    }
+    return next;
   }
 }
 
@@ -318,7 +353,12 @@ export function valueToJSON(sort: Sort, value: unknown): unknown {
 }
 
 /** Parses (and checks) the JSON of a concrete value; `where` names the input for error messages. */
-export function valueFromJSON<S extends Sort>(sort: S, json: unknown, where: string, path = ''): ConcreteValue<S> {
+export function valueFromJSON<S extends Sort>(
+  sort: S,
+  json: unknown,
+  where: string,
+  path = '',
+): ConcreteValue<S> {
   const fail = (detail: string): never => {
     throw new InputError('BAD_VALUE', detail, { file: where, field: path || '(root)' });
   };
@@ -334,7 +374,8 @@ export function valueFromJSON<S extends Sort>(sort: S, json: unknown, where: str
     case 'bv':
       return checkBv(sort, json) as ConcreteValue<S>;
     case 'array': {
-      if (!Array.isArray(json) || json.length !== sort.size) fail(`expected an array of ${sort.size} integers`);
+      if (!Array.isArray(json) || json.length !== sort.size)
+        fail(`expected an array of ${sort.size} integers`);
       const values = (json as unknown[]).map((v) => checkBv(sort.value, v));
       return CArray.of(sort, values) as ConcreteValue<S>;
     }

@@ -47,15 +47,25 @@ const previousOf: Readonly<Record<string, string>> = {
   observedAfter: 'observedBefore',
 };
 
-function formatShown(key: string, v: unknown, shown: Readonly<Record<string, unknown>>, indent: string): string[] {
+function formatShown(
+  key: string,
+  v: unknown,
+  shown: Readonly<Record<string, unknown>>,
+  indent: string,
+): string[] {
   const prevKey = previousOf[key];
   if (prevKey !== undefined && prevKey in shown && v !== null && typeof v === 'object') {
     const before = new Map<string, unknown>();
     const after = new Map<string, unknown>();
     leaves(shown[prevKey], '', before);
     leaves(v, '', after);
-    const changes = [...after].filter(([p, x]) => before.get(p) !== x).map(([p, x]) => `${p}: ${formatValue(before.get(p))} → ${formatValue(x)}`);
-    return [`${indent}${key} (changes from ${prevKey}): ${changes.length === 0 ? 'none' : ''}`, ...changes.map((c) => `${indent}  ${c}`)];
+    const changes = [...after]
+      .filter(([p, x]) => before.get(p) !== x)
+      .map(([p, x]) => `${p}: ${formatValue(before.get(p))} → ${formatValue(x)}`);
+    return [
+      `${indent}${key} (changes from ${prevKey}):${changes.length === 0 ? ' none' : ''}`,
+      ...changes.map((c) => `${indent}  ${c}`),
+    ];
   }
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
     const entries = Object.entries(v);
@@ -81,7 +91,8 @@ export function formatDetails(r: ObligationResult, indent = '    '): string[] {
 export function formatSummary(report: ProofReport): string {
   const s = report.summary;
   const parts = [`${s.proven} proven`];
-  for (const k of ['failed', 'unknown', 'timeout', 'error'] as const) if (s[k] > 0) parts.push(`${s[k]} ${k}`);
+  for (const k of ['failed', 'unknown', 'timeout', 'error'] as const)
+    if (s[k] > 0) parts.push(`${s[k]} ${k}`);
   const backends = report.backends.map((b) => b.version).join(' + ');
   return (
     `${s.total} obligation${s.total === 1 ? '' : 's'}: ${parts.join(', ')} · ${s.cached} cached · ` +

@@ -8,18 +8,27 @@ import type { Ops } from './ops.js';
 import type { Theory } from './sorts.js';
 
 export class Guards {
-  /** Every guard name seen by `check`, in first-seen order (drives the mutant enumeration). */
+  /** Every guard name seen by `check`/`update`, in first-seen order (drives the mutant enumeration). */
   readonly seen = new Set<string>();
+  /** Production guards (nothing disabled, nothing recorded) cost one branch. */
+  private readonly inert: boolean;
 
-  constructor(readonly disabled: ReadonlySet<string> = new Set()) {}
+  constructor(
+    readonly disabled: ReadonlySet<string> = new Set(),
+    options: { record?: boolean } = {},
+  ) {
+    this.inert = disabled.size === 0 && options.record !== true;
+  }
 
   check<T extends Theory>(o: Ops<T>, name: string, cond: T['bool']): T['bool'] {
+    if (this.inert) return cond;
     this.seen.add(name);
     return this.disabled.has(name) ? o.true : cond;
   }
 
   /** A named update: a mutant with `name` disabled skips it (keeps `original`). */
   update<X>(name: string, updated: () => X, original: () => X): X {
+    if (this.inert) return updated();
     this.seen.add(name);
     return this.disabled.has(name) ? original() : updated();
   }

@@ -27,7 +27,7 @@ export interface MutationReport {
 
 /** The guard names an obligation set uses (found by stating every obligation once). */
 export function discoverGuards(build: (g: Guards) => Obligation[]): string[] {
-  const g = new Guards();
+  const g = new Guards(new Set(), { record: true });
   for (const ob of build(g)) buildQuery(ob);
   return [...g.seen];
 }
@@ -43,7 +43,9 @@ export async function mutationCheck(
     const { onStart: _s, onResult: _r, ...quiet } = options;
     const report = await proveObligations(build(new Guards(new Set([guard]))), quiet);
     const killedBy = report.results.filter((r) => r.status === 'failed').map((r) => r.name);
-    const inconclusive = report.results.filter((r) => r.status !== 'failed' && r.status !== 'proven').map((r) => r.name);
+    const inconclusive = report.results
+      .filter((r) => r.status !== 'failed' && r.status !== 'proven')
+      .map((r) => r.name);
     const m = { guard, killed: killedBy.length > 0, killedBy, inconclusive };
     mutants.push(m);
     onMutant?.(m, mutants.length, names.length);

@@ -8,6 +8,7 @@
  * - refinement (Serval's theorem): RI(s) ⇒ RI(s') ∧ AF(s') = spec(AF(s), a) ∧ same return value.
  * - noninterference by unwinding (Rushby; Nickel's per-call checks) for a flow policy between domains:
  *   output consistency, weak step consistency, local respect.
+ * - integrity (a frame condition): every state entry a call changes is one its actor may write.
  * - lemma: any statement of that shape.
  */
 import { assert } from '../common/errors.js';
@@ -17,6 +18,7 @@ import { describeSort, record, type BvSort, type RecordSort, type Theory, type V
 
 export type ObligationKind =
   | 'lemma'
+  | 'integrity'
   | 'invariant-init'
   | 'invariant-step'
   | 'refinement-init'
@@ -145,7 +147,10 @@ export function refinementObligations<SI extends RecordSort, SS extends RecordSo
   const agree = <T extends Theory>(o: Ops<T>, abs: Val<T, SS>, spec: Val<T, SS>): Clauses<T> => {
     const out: Record<string, T['bool']> = {};
     for (const f of Object.keys(r.spec.state.fields)) {
-      out[`AF.${f} = spec.${f}`] = o.equal((abs as Record<string, unknown>)[f], (spec as Record<string, unknown>)[f]);
+      out[`AF.${f} = spec.${f}`] = o.equal(
+        (abs as Record<string, unknown>)[f],
+        (spec as Record<string, unknown>)[f],
+      );
     }
     return out;
   };
@@ -220,7 +225,10 @@ export interface FlowPolicyDef<S extends RecordSort> {
 }
 
 /** Unwinding conditions per call: output consistency, weak step consistency, local respect. */
-export function noninterferenceObligations<S extends RecordSort>(prefix: string, p: FlowPolicyDef<S>): Obligation[] {
+export function noninterferenceObligations<S extends RecordSort>(
+  prefix: string,
+  p: FlowPolicyDef<S>,
+): Obligation[] {
   const out: Obligation[] = [];
   const inv = <T extends Theory>(o: Ops<T>, s: Val<T, S>, name: string): Clauses<T> =>
     p.invariant ? prefixed(`${name}: `, p.invariant(o, s)) : {};
@@ -252,7 +260,10 @@ export function noninterferenceObligations<S extends RecordSort>(prefix: string,
       name: `${prefix}/step-consistency/${call}`,
       kind: 'step-consistency',
       inputs: two,
-      check: <T extends Theory>(o: Ops<T>, x: { s: Val<T, S>; t: Val<T, S>; args: Val<T, RecordSort>; u: T['bv'] }) => {
+      check: <T extends Theory>(
+        o: Ops<T>,
+        x: { s: Val<T, S>; t: Val<T, S>; args: Val<T, RecordSort>; u: T['bv'] },
+      ) => {
         const d = p.actor(o, call, x.s, x.args);
         const rs = def.run(o, x.s, x.args);
         const rt = def.run(o, x.t, x.args);
@@ -302,6 +313,92 @@ export function noninterferenceObligations<S extends RecordSort>(prefix: string,
             observedBefore: p.observe(o, x.s, x.u),
             observedAfter: p.observe(o, r.state, x.u),
           },
+        };
+      },
+    } as Obligation);
+  }
+  return out;
+}
+
+/** Where a state entry is: its field path, and for array entries the index (row/column in a matrix). */
+export interface EntryAt {
+  /** Dotted field path, e.g. `pages.owner`. */
+  readonly field: string;
+  /** Flat index for array entries; undefined for scalar fields. */
+  readonly index?: number;
+  readonly row?: number;
+  readonly col?: number;
+}
+
+export interface IntegrityDef<S extends RecordSort> {
+  readonly machine: MachineDef<S>;
+  /** The domain on whose behalf `call` runs. */
+  actor<T extends Theory>(o: Ops<T>, call: string, s: Val<T, S>, args: Val<T, RecordSort>): T['bv'];
+  /** May `actor` change this entry of state `s` (the state before the call)? */
+  mayWrite<T extends Theory>(o: Ops<T>, s: Val<T, S>, actor: T['bv'], at: EntryAt): T['bool'];
+  /** An invariant assumed of the state before (proven separately). */
+  readonly invariant?: Invariant<S>;
+}
+
+/** Visits every scalar leaf and array entry of a state, with its location. */
+function forEachEntry<T extends Theory>(
+  o: Ops<T>,
+  sort: RecordSort,
+  before: unknown,
+  after: unknown,
+  visit: (at: EntryAt, changed: T['bool']) => void,
+  path = '',
+): void {
+  for (const [k, f] of Object.entries(sort.fields)) {
+    const field = path ? `${path}.${k}` : k;
+    const b = (before as Record<string, unknown>)[k];
+    const a = (after as Record<string, unknown>)[k];
+    if (f.kind === 'record') forEachEntry(o, f, b, a, visit, field);
+    else if (f.kind === 'array') {
+      const shape = f.matrix;
+      for (let i = 0; i < f.size; i++) {
+        const at: EntryAt = shape
+          ? { field, index: i, row: Math.floor(i / shape.cols), col: i % shape.cols }
+          : { field, index: i };
+        const idx = (n: number, s: BvSort) => o.lit(s, n);
+        const get = (x: unknown) =>
+          shape
+            ? o.select2(x as T['arr'], idx(at.row as number, f.index), idx(at.col as number, shape.colIndex))
+            : o.select(x as T['arr'], idx(i, f.index));
+        visit(at, o.ne(get(b), get(a)));
+      }
+    } else visit({ field }, o.not(o.equal(b, a)));
+  }
+}
+
+/**
+ * Integrity, one obligation per call: every entry the call changes is one its actor may write
+ * (`<prefix>/integrity/<call>`, one clause per state field).
+ */
+export function integrityObligations<S extends RecordSort>(prefix: string, d: IntegrityDef<S>): Obligation[] {
+  const out: Obligation[] = [];
+  for (const [call, def] of Object.entries(d.machine.calls)) {
+    const inputs = record({ before: d.machine.state, args: def.args });
+    out.push({
+      name: `${prefix}/integrity/${call}`,
+      kind: 'integrity',
+      inputs,
+      check: <T extends Theory>(o: Ops<T>, x: Val<T, typeof inputs>) => {
+        const before = x.before as Val<T, S>;
+        const actor = d.actor(o, call, before, x.args);
+        const r = def.run(o, before, x.args);
+        const perField = new Map<string, T['bool'][]>();
+        forEachEntry(o, d.machine.state, before, r.state, (at, changed) => {
+          const list = perField.get(at.field) ?? [];
+          list.push(o.implies(changed, d.mayWrite(o, before, actor, at)));
+          perField.set(at.field, list);
+        });
+        const prove: Record<string, T['bool']> = {};
+        for (const [field, cs] of perField) prove[`only permitted writes to ${field}`] = o.and(...cs);
+        return {
+          assume: d.invariant ? d.invariant(o, before) : {},
+          prove,
+          show: { actor, before, args: x.args, after: r.state, ret: r.ret },
         };
       },
     } as Obligation);

@@ -70,6 +70,22 @@ export interface Ops<T extends Theory> {
   /** Structural equality of two values of the same shape (records, arrays, scalars). */
   equal<X>(a: X, b: X): T['bool'];
 
+  /**
+   * ∀ i < n. f(i), with i a bitvector of sort `index` (so f may use it as a symbolic index). Same truth as
+   * `all`, different proof: at the top of a hypothesis it is instantiated only at the indices the step
+   * touches (and at the goal's witness), at the top of a goal it is proven for one fresh witness index.
+   * Use it for invariants over large tables; elsewhere it is unrolled like `all`.
+   */
+  forall(index: BvSort, n: number, f: (i: T['bv']) => T['bool']): T['bool'];
+  /** ∀ r < rows, c < cols. f(r, c): `forall` over the entries of a matrix. */
+  forall2(
+    row: BvSort,
+    rows: number,
+    col: BvSort,
+    cols: number,
+    f: (r: T['bv'], c: T['bv']) => T['bool'],
+  ): T['bool'];
+
   /** Bounded iteration over i = 0 … n − 1 (n a plain number): unrolled symbolically. */
   all(n: number, f: (i: number) => T['bool']): T['bool'];
   any(n: number, f: (i: number) => T['bool']): T['bool'];

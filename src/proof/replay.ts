@@ -67,10 +67,19 @@ export function inputsFromModel(ob: Obligation, model: Readonly<Record<string, n
 
 export type ReplayVerdict =
   | { readonly code: 'confirmed'; readonly counterexample: Counterexample }
-  | { readonly code: 'mismatch'; readonly detail: string; readonly counterexample: Counterexample };
+  | {
+      readonly code: 'mismatch';
+      readonly detail: string;
+      /** The hypothesis the concrete replay found false, if that is the mismatch. */
+      readonly brokenHypothesis?: string;
+      readonly counterexample: Counterexample;
+    };
 
 /** Replays a model; `mismatch` when the concrete run does not confirm the solver's counterexample. */
-export function replayModel(ob: Obligation, model: Readonly<Record<string, number | boolean>>): ReplayVerdict {
+export function replayModel(
+  ob: Obligation,
+  model: Readonly<Record<string, number | boolean>>,
+): ReplayVerdict {
   const inputs = inputsFromModel(ob, model);
   const r = replayConcrete(ob, inputs);
   const violated = Object.entries(r.prove)
@@ -82,12 +91,14 @@ export function replayModel(ob: Obligation, model: Readonly<Record<string, numbe
     return {
       code: 'mismatch',
       detail: `the concrete replay breaks hypothesis '${brokenAssumption[0]}' that the solver's model satisfies: the interpreters disagree`,
+      brokenHypothesis: brokenAssumption[0],
       counterexample: cex,
     };
   if (violated.length === 0)
     return {
       code: 'mismatch',
-      detail: 'the concrete replay satisfies every goal clause the solver says fails: the interpreters disagree',
+      detail:
+        'the concrete replay satisfies every goal clause the solver says fails: the interpreters disagree',
       counterexample: cex,
     };
   return { code: 'confirmed', counterexample: cex };

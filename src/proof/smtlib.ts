@@ -4,7 +4,7 @@
  * `t!N` in order of first use, so the text is a deterministic function of the terms.
  */
 import { assert } from '../common/errors.js';
-import type { Term } from './term.js';
+import { withoutQuantifiers, type Term } from './term.js';
 
 export interface SmtVariable {
   readonly name: string;
@@ -28,7 +28,8 @@ function sortText(width: number): string {
 }
 
 /** Prints `(assert a)` for every assertion, with comments, sharing common subterms. */
-export function printAssertions(assertions: readonly { term: Term; comment?: string }[]): SmtQuery {
+export function printAssertions(given: readonly { term: Term; comment?: string }[]): SmtQuery {
+  const assertions = given.map((a) => ({ ...a, term: withoutQuantifiers(a.term) }));
   // Count uses to decide which nodes get a definition.
   const uses = new Map<Term, number>();
   const stack: Term[] = assertions.map((a) => a.term);
@@ -56,6 +57,8 @@ export function printAssertions(assertions: readonly { term: Term; comment?: str
         const [hi, lo] = t.name.split(':');
         return `((_ extract ${hi} ${lo}) ${text(t.args[0] as Term)})`;
       }
+      case 'forall':
+        throw new Error('internal: a quantifier reached the printer unexpanded');
       case 'zext':
         return `((_ zero_extend ${t.width - (t.args[0] as Term).width}) ${text(t.args[0] as Term)})`;
       default:
@@ -70,7 +73,8 @@ export function printAssertions(assertions: readonly { term: Term; comment?: str
       if (printed.has(t)) continue;
       if (!expanded) {
         work.push([t, true]);
-        for (let k = t.args.length - 1; k >= 0; k--) if (!printed.has(t.args[k] as Term)) work.push([t.args[k] as Term, false]);
+        for (let k = t.args.length - 1; k >= 0; k--)
+          if (!printed.has(t.args[k] as Term)) work.push([t.args[k] as Term, false]);
         continue;
       }
       const body = emit(t);

@@ -8,7 +8,7 @@ import { assert } from '../common/errors.js';
 import { CArray, type ConcreteTheory } from './concrete.js';
 import type { Ops } from './ops.js';
 import type { ArraySort, BvSort, Sort, Val } from './sorts.js';
-import { evaluate, Term, TermStore, type Env } from './term.js';
+import { evaluate, indexSpace, Term, TermStore, type Env } from './term.js';
 
 /**
  * How an array value was built, kept so that `countEq` can be computed incrementally: the count over
@@ -47,9 +47,57 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
   readonly true: Term;
   readonly false: Term;
 
+  /**
+   * Every index used to read or write an array, per index space (`IndexSpace.key`): the candidates at which
+   * quantified hypotheses are instantiated.
+   */
+  readonly touched = new Map<string, Map<string, readonly Term[]>>();
+
   constructor(readonly terms: TermStore = new TermStore()) {
     this.true = terms.true;
     this.false = terms.false;
+  }
+
+  /** Records an index tuple of a space as an instantiation candidate. */
+  touch(dims: readonly { width: number; size: number }[], index: readonly Term[]): void {
+    const key = indexSpace(dims).key;
+    let m = this.touched.get(key);
+    if (!m) this.touched.set(key, (m = new Map()));
+    m.set(index.map((t) => t.id).join(','), index);
+  }
+
+  private touchArray(a: SArray, i: Term): void {
+    this.touch([{ width: i.width, size: a.sort.size }], [i]);
+  }
+
+  private touchMatrix(m: SArray, row: Term, col: Term): void {
+    const shape = m.sort.matrix;
+    if (!shape) return;
+    this.touch(
+      [
+        { width: row.width, size: shape.rows },
+        { width: col.width, size: shape.cols },
+      ],
+      [row, col],
+    );
+    this.touch([{ width: row.width, size: shape.rows }], [row]);
+    this.touch([{ width: col.width, size: shape.cols }], [col]);
+  }
+
+  forall(index: BvSort, n: number, f: (i: Term) => Term): Term {
+    assert(n >= 1 && n <= 2 ** index.width, `forall over ${n} indices of bv${index.width}`);
+    return this.terms.forall(indexSpace([{ width: index.width, size: n }]), (idx) => f(idx[0] as Term));
+  }
+
+  forall2(row: BvSort, rows: number, col: BvSort, cols: number, f: (r: Term, c: Term) => Term): Term {
+    assert(rows <= 2 ** row.width && cols <= 2 ** col.width, 'forall2: index sorts too narrow');
+    return this.terms.forall(
+      indexSpace([
+        { width: row.width, size: rows },
+        { width: col.width, size: cols },
+      ]),
+      (idx) => f(idx[0] as Term, idx[1] as Term),
+    );
   }
 
   bool(b: boolean): Term {
@@ -141,7 +189,10 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
   }
 
   private index(a: SArray, i: Term, what: string): void {
-    assert(i.width === a.sort.index.width, `${what}: index is bv${i.width}, array indexed by bv${a.sort.index.width}`);
+    assert(
+      i.width === a.sort.index.width,
+      `${what}: index is bv${i.width}, array indexed by bv${a.sort.index.width}`,
+    );
   }
 
   /** Entry k of `elems` if `i = k`, for k < elems.length; `outside` otherwise (ite chain). */
@@ -151,19 +202,25 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
     if (i.isConst) return i.value < n ? (elems[i.value] as Term) : (outside as Term);
     // When every index value is in range the last entry needs no test.
     let acc = outside ?? (elems[n - 1] as Term);
-    for (let k = outside ? n - 1 : n - 2; k >= 0; k--) acc = T.ite(T.eq(i, T.bv(i.width, k)), elems[k] as Term, acc);
+    for (let k = outside ? n - 1 : n - 2; k >= 0; k--)
+      acc = T.ite(T.eq(i, T.bv(i.width, k)), elems[k] as Term, acc);
     return acc;
   }
 
   select(a: SArray, i: Term): Term {
     this.index(a, i, 'select');
+    this.touchArray(a, i);
     const full = a.sort.size === 2 ** i.width;
     return this.choose(a.elems, i, full ? undefined : this.terms.bv(a.sort.value.width, 0));
   }
 
   store(a: SArray, i: Term, v: Term): SArray {
     this.index(a, i, 'store');
-    assert(v.width === a.sort.value.width, `store: value is bv${v.width}, array holds bv${a.sort.value.width}`);
+    this.touchArray(a, i);
+    assert(
+      v.width === a.sort.value.width,
+      `store: value is bv${v.width}, array holds bv${a.sort.value.width}`,
+    );
     const T = this.terms;
     if (i.isConst) {
       if (i.value >= a.sort.size) return a;
@@ -181,28 +238,38 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
   private rowCol(m: SArray, row: Term, col: Term): { rows: number; cols: number } {
     const shape = m.sort.matrix;
     assert(shape !== undefined, 'select2/store2 need a matrix-sorted array');
-    assert(row.width === m.sort.index.width && col.width === shape.colIndex.width, 'select2/store2: index sorts');
+    assert(
+      row.width === m.sort.index.width && col.width === shape.colIndex.width,
+      'select2/store2: index sorts',
+    );
     return shape;
   }
 
   select2(m: SArray, row: Term, col: Term): Term {
     const { rows, cols } = this.rowCol(m, row, col);
+    this.touchMatrix(m, row, col);
     const zero = this.terms.bv(m.sort.value.width, 0);
     const rowFull = rows === 2 ** row.width;
     const colFull = cols === 2 ** col.width;
     const perRow: Term[] = [];
-    for (let r = 0; r < rows; r++) perRow.push(this.choose(m.elems.slice(r * cols, (r + 1) * cols), col, colFull ? undefined : zero));
+    for (let r = 0; r < rows; r++)
+      perRow.push(this.choose(m.elems.slice(r * cols, (r + 1) * cols), col, colFull ? undefined : zero));
     return this.choose(perRow, row, rowFull ? undefined : zero);
   }
 
   store2(m: SArray, row: Term, col: Term, v: Term): SArray {
     const { cols } = this.rowCol(m, row, col);
+    this.touchMatrix(m, row, col);
     assert(v.width === m.sort.value.width, 'store2: value sort');
     const T = this.terms;
     return new SArray(
       m.sort,
       m.elems.map((e, k) =>
-        T.ite(T.and([T.eq(row, T.bv(row.width, Math.floor(k / cols))), T.eq(col, T.bv(col.width, k % cols))]), v, e),
+        T.ite(
+          T.and([T.eq(row, T.bv(row.width, Math.floor(k / cols))), T.eq(col, T.bv(col.width, k % cols))]),
+          v,
+          e,
+        ),
       ),
     );
   }
@@ -258,7 +325,8 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
         assert(x.length === y.length, 'equal: tuples of different lengths');
         x.forEach((e, k) => walk(e, y[k]));
       } else if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object') {
-        for (const k of Object.keys(x)) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]);
+        for (const k of Object.keys(x))
+          walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]);
       } else parts.push(this.terms.false);
     };
     walk(a, b);
@@ -305,9 +373,13 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
       let r: Term;
       if (o.kind === 'store') {
         // i < size: count(a) − [a[i] = x] + [v = x]; otherwise the store did nothing.
-        const inRange = arr.sort.size === 2 ** o.index.width ? T.true : T.ult(o.index, T.bv(o.index.width, arr.sort.size));
+        const inRange =
+          arr.sort.size === 2 ** o.index.width ? T.true : T.ult(o.index, T.bv(o.index.width, arr.sort.size));
         const before = go(o.parent);
-        const adjusted = T.add(T.sub(before, indicator(T.eq(this.select(o.parent, o.index), x))), indicator(T.eq(o.value, x)));
+        const adjusted = T.add(
+          T.sub(before, indicator(T.eq(this.select(o.parent, o.index), x))),
+          indicator(T.eq(o.value, x)),
+        );
         r = T.ite(inRange, adjusted, before);
       } else if (o.kind === 'ite') r = T.ite(o.cond, go(o.then), go(o.otherwise));
       else if (o.kind === 'const') r = T.ite(T.eq(o.value, x), T.bv(s.width, arr.sort.size & s.mask), zero);
@@ -331,9 +403,13 @@ export class SymbolicOps implements Ops<SymbolicTheory> {
       const o = arr.origin;
       let r: Term;
       if (o.kind === 'store') {
-        const inRange = arr.sort.size === 2 ** o.index.width ? T.true : T.ult(o.index, T.bv(o.index.width, arr.sort.size));
+        const inRange =
+          arr.sort.size === 2 ** o.index.width ? T.true : T.ult(o.index, T.bv(o.index.width, arr.sort.size));
         const before = go(o.parent);
-        const adjusted = T.add(T.sub(before, T.zext(s.width, this.select(o.parent, o.index))), T.zext(s.width, o.value));
+        const adjusted = T.add(
+          T.sub(before, T.zext(s.width, this.select(o.parent, o.index))),
+          T.zext(s.width, o.value),
+        );
         r = T.ite(inRange, adjusted, before);
       } else if (o.kind === 'ite') r = T.ite(o.cond, go(o.then), go(o.otherwise));
       else {
@@ -382,7 +458,11 @@ export function freshValue<S extends Sort>(o: SymbolicOps, sort: S, name: string
 }
 
 /** The concrete value a symbolic value denotes under an assignment (a model, or random inputs). */
-export function concretize<S extends Sort>(sort: S, value: SymbolicValue<S>, env: Env): Val<ConcreteTheory, S> {
+export function concretize<S extends Sort>(
+  sort: S,
+  value: SymbolicValue<S>,
+  env: Env,
+): Val<ConcreteTheory, S> {
   switch (sort.kind) {
     case 'bool':
       return evaluate(value as Term, env) as Val<ConcreteTheory, S>;

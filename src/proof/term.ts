@@ -47,7 +47,54 @@ export type TermOp =
   | 'bvule'
   | 'extract'
   | 'concat'
-  | 'zext';
+  | 'zext'
+  | 'forall';
+
+/** An index space of a bounded quantifier: one or two dimensions (a matrix), each with its sort and size. */
+export interface IndexSpace {
+  readonly dims: readonly { readonly width: number; readonly size: number }[];
+  /** Identifies the space; arrays of the same shape share it, so their touched indices are candidates. */
+  readonly key: string;
+}
+
+export function indexSpace(dims: readonly { readonly width: number; readonly size: number }[]): IndexSpace {
+  return { dims, key: dims.map((d) => `${d.size}:${d.width}`).join('x') };
+}
+
+/**
+ * A bounded universal quantifier `∀ i ∈ space. body(i)`, kept unexpanded until the query is built: then it
+ * is unrolled, or — at the top of a hypothesis — instantiated at the indices the step touched, or — at the
+ * top of a goal — proven for a fresh witness index (skolemised).
+ */
+export class Quantifier {
+  constructor(
+    readonly store: TermStore,
+    readonly space: IndexSpace,
+    readonly body: (index: readonly Term[]) => Term,
+  ) {}
+
+  /** Every index tuple of the space, as constants. */
+  tuples(): Term[][] {
+    let out: Term[][] = [[]];
+    for (const d of this.space.dims) {
+      const next: Term[][] = [];
+      for (const prefix of out)
+        for (let k = 0; k < d.size; k++) next.push([...prefix, this.store.bv(d.width, k)]);
+      out = next;
+    }
+    return out;
+  }
+
+  /** `index in range ⇒ body(index)`, for any index terms. */
+  instance(index: readonly Term[]): Term {
+    const T = this.store;
+    const inRange = this.space.dims.map((d, k) => {
+      const i = index[k] as Term;
+      return d.size === 2 ** d.width ? T.true : T.ult(i, T.bv(d.width, d.size));
+    });
+    return T.implies(T.and(inRange), this.body(index));
+  }
+}
 
 /** A node of the graph. `width` 0 means Boolean. Constants keep their value in `value` (Booleans 0/1). */
 export class Term {
@@ -75,6 +122,8 @@ export type Env = (name: string) => number | boolean | undefined;
 export class TermStore {
   private readonly table = new Map<string, Term>();
   private readonly vars = new Map<string, Term>();
+  /** Quantifiers, by the `value` of their `forall` term. */
+  readonly quantifiers: Quantifier[] = [];
   readonly true: Term;
   readonly false: Term;
 
@@ -106,7 +155,10 @@ export class TermStore {
   }
 
   bv(width: number, value: number): Term {
-    assert(Number.isInteger(value) && value >= 0 && value <= maskOf(width), `constant ${value} does not fit bv${width}`);
+    assert(
+      Number.isInteger(value) && value >= 0 && value <= maskOf(width),
+      `constant ${value} does not fit bv${width}`,
+    );
     return this.mk('const', width, [], value, '');
   }
 
@@ -121,6 +173,97 @@ export class TermStore {
     const t = this.mk('var', width, [], 0, name);
     this.vars.set(name, t);
     return t;
+  }
+
+  // ---- bounded quantifiers
+
+  forall(space: IndexSpace, body: (index: readonly Term[]) => Term): Term {
+    const q = new Quantifier(this, space, body);
+    this.quantifiers.push(q);
+    const t = this.mk('forall', 0, [], this.quantifiers.length - 1, space.key);
+    owners.set(t, q);
+    return t;
+  }
+
+  quantifier(t: Term): Quantifier {
+    assert(t.op === 'forall', 'not a quantifier');
+    return this.quantifiers[t.value] as Quantifier;
+  }
+
+  /** The conjunction of every instance (exact for the bounded space). */
+  unroll(t: Term): Term {
+    const q = this.quantifier(t);
+    return this.and(q.tuples().map((idx) => q.body(idx)));
+  }
+
+  /** `t` with every quantifier inside it unrolled (rebuilt through the smart constructors). */
+  expandQuantifiers(t: Term, memo = new Map<Term, Term>()): Term {
+    const done = memo.get(t);
+    if (done) return done;
+    let r: Term;
+    if (t.op === 'forall') r = this.expandQuantifiers(this.unroll(t), memo);
+    else if (t.args.length === 0) r = t;
+    else {
+      const args = t.args.map((a) => this.expandQuantifiers(a, memo));
+      r = args.every((a, k) => a === t.args[k]) ? t : this.rebuild(t, args);
+    }
+    memo.set(t, r);
+    return r;
+  }
+
+  /** The node `t` with new arguments, through the smart constructors. */
+  rebuild(t: Term, a: readonly Term[]): Term {
+    const [x, y, z] = a as [Term, Term, Term];
+    switch (t.op) {
+      case 'not':
+        return this.not(x);
+      case 'and':
+        return this.and(a);
+      case 'or':
+        return this.or(a);
+      case 'ite':
+        return this.ite(x, y, z);
+      case 'eq':
+        return this.eq(x, y);
+      case 'bvadd':
+        return this.add(x, y);
+      case 'bvsub':
+        return this.sub(x, y);
+      case 'bvmul':
+        return this.mul(x, y);
+      case 'bvudiv':
+        return this.udiv(x, y);
+      case 'bvurem':
+        return this.urem(x, y);
+      case 'bvneg':
+        return this.neg(x);
+      case 'bvnot':
+        return this.bnot(x);
+      case 'bvand':
+        return this.band(x, y);
+      case 'bvor':
+        return this.bor(x, y);
+      case 'bvxor':
+        return this.bxor(x, y);
+      case 'bvshl':
+        return this.shl(x, y);
+      case 'bvlshr':
+        return this.lshr(x, y);
+      case 'bvult':
+        return this.ult(x, y);
+      case 'bvule':
+        return this.ule(x, y);
+      case 'extract': {
+        const [hi, lo] = t.name.split(':').map(Number) as [number, number];
+        return this.extract(hi, lo, x);
+      }
+      case 'concat':
+        return this.concat(x, y);
+      case 'zext':
+        return this.zext(t.width, x);
+      default:
+        assert(false, `cannot rebuild ${t.op}`);
+    }
   }
 
   // ---- Booleans
@@ -212,7 +355,13 @@ export class TermStore {
     return a.width;
   }
 
-  private binary(op: TermOp, a: Term, b: Term, fold: (x: number, y: number) => number, commutative: boolean): Term {
+  private binary(
+    op: TermOp,
+    a: Term,
+    b: Term,
+    fold: (x: number, y: number) => number,
+    commutative: boolean,
+  ): Term {
     const w = this.bv2(a, b, op);
     if (a.isConst && b.isConst) return this.bv(w, fold(a.value, b.value));
     if (commutative && (a.isConst || (!b.isConst && b.id < a.id))) [a, b] = [b, a];
@@ -330,7 +479,10 @@ export class TermStore {
   }
 
   extract(hi: number, lo: number, a: Term): Term {
-    assert(Number.isInteger(hi) && Number.isInteger(lo) && 0 <= lo && lo <= hi && hi < a.width, `bad extract ${hi}:${lo} of bv${a.width}`);
+    assert(
+      Number.isInteger(hi) && Number.isInteger(lo) && 0 <= lo && lo <= hi && hi < a.width,
+      `bad extract ${hi}:${lo} of bv${a.width}`,
+    );
     if (lo === 0 && hi === a.width - 1) return a;
     if (a.isConst) return this.bv(hi - lo + 1, bvExtract(hi, lo, a.value));
     return this.mk('extract', hi - lo + 1, [a], 0, `${hi}:${lo}`);
@@ -348,6 +500,28 @@ export class TermStore {
     if (a.isConst) return this.bv(width, a.value);
     return this.mk('zext', width, [a], 0, '');
   }
+}
+
+const owners = new WeakMap<Term, Quantifier>();
+
+function quantifierOf(t: Term): Quantifier {
+  const q = owners.get(t);
+  assert(q !== undefined, 'quantifier term of an unknown store');
+  return q;
+}
+
+/** `t` with every bounded quantifier in it unrolled (a no-op for quantifier-free terms). */
+export function withoutQuantifiers(t: Term): Term {
+  const seen = new Set<Term>();
+  const stack = [t];
+  while (stack.length > 0) {
+    const x = stack.pop() as Term;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    if (x.op === 'forall') return quantifierOf(x).store.expandQuantifiers(t);
+    for (const a of x.args) stack.push(a);
+  }
+  return t;
 }
 
 /** Evaluates a term under an assignment of its variables (unassigned variables are 0 / false). */
@@ -436,6 +610,11 @@ export function evaluate(root: Term, env: Env): number | boolean {
       case 'zext':
         r = a(0);
         break;
+      case 'forall': {
+        const q = quantifierOf(t);
+        r = q.tuples().every((idx) => ev(q.body(idx)) !== 0) ? 1 : 0;
+        break;
+      }
     }
     memo.set(t, r);
     return r;

@@ -33,7 +33,7 @@ function randomEnv(p: Program, seed: number): { vars: Record<string, number | bo
       vars[v.name] = pick === 0 ? 0 : pick === 1 ? mask : (r.nextU32() & mask) >>> 0;
     }
   }
-  const arr = Array.from({ length: arraySort.size }, () => r.below(4) === 0 ? 0 : r.below(256));
+  const arr = Array.from({ length: arraySort.size }, () => (r.below(4) === 0 ? 0 : r.below(256)));
   return { vars, arr };
 }
 
@@ -46,18 +46,22 @@ function symbolicValue(p: Program, o: SymbolicOps) {
 
 test('random programs: concrete result = symbolic result evaluated under the same inputs', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (ps, es) => {
-      const p = randomProgram(ps);
-      const env = randomEnv(p, es);
-      const concrete = runProgram(concreteOps, p, { vars: env.vars, arr: CArray.of(arraySort, env.arr) });
-      const o = new SymbolicOps();
-      const term = symbolicValue(p, o);
-      const lookup = (name: string): number | boolean | undefined => {
-        const m = /^arr\[(\d+)\]$/.exec(name);
-        return m ? env.arr[Number(m[1])] : env.vars[name];
-      };
-      assert.equal(evaluate(term, lookup), concrete, JSON.stringify(p.root));
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      (ps, es) => {
+        const p = randomProgram(ps);
+        const env = randomEnv(p, es);
+        const concrete = runProgram(concreteOps, p, { vars: env.vars, arr: CArray.of(arraySort, env.arr) });
+        const o = new SymbolicOps();
+        const term = symbolicValue(p, o);
+        const lookup = (name: string): number | boolean | undefined => {
+          const m = /^arr\[(\d+)\]$/.exec(name);
+          return m ? env.arr[Number(m[1])] : env.vars[name];
+        };
+        assert.equal(evaluate(term, lookup), concrete, JSON.stringify(p.root));
+      },
+    ),
     { seed: 20261123, numRuns: 3000 },
   );
 });
@@ -65,7 +69,13 @@ test('random programs: concrete result = symbolic result evaluated under the sam
 function randomValue(sort: Sort, r: SeededRandom): unknown {
   const bvValue = (mask: number): number => {
     const pick = r.below(5);
-    return pick === 0 ? 0 : pick === 1 ? Math.min(mask, r.below(4)) : pick === 2 ? mask : (r.nextU32() & mask) >>> 0;
+    return pick === 0
+      ? 0
+      : pick === 1
+        ? Math.min(mask, r.below(4))
+        : pick === 2
+          ? mask
+          : (r.nextU32() & mask) >>> 0;
   };
   switch (sort.kind) {
     case 'bool':
@@ -73,7 +83,10 @@ function randomValue(sort: Sort, r: SeededRandom): unknown {
     case 'bv':
       return bvValue(sort.mask);
     case 'array':
-      return CArray.of(sort, Array.from({ length: sort.size }, () => bvValue(sort.value.mask)));
+      return CArray.of(
+        sort,
+        Array.from({ length: sort.size }, () => bvValue(sort.value.mask)),
+      );
     case 'record': {
       const out: Record<string, unknown> = {};
       for (const [k, s] of Object.entries(sort.fields)) out[k] = randomValue(s, r);
@@ -82,7 +95,13 @@ function randomValue(sort: Sort, r: SeededRandom): unknown {
   }
 }
 
-const machines: MachineDef<RecordSort>[] = [pagesMachine(), pagesSpec, fifoMachine(), queueSpec, portsMachine()] as never;
+const machines: MachineDef<RecordSort>[] = [
+  pagesMachine(),
+  pagesSpec,
+  fifoMachine(),
+  queueSpec,
+  portsMachine(),
+] as never;
 
 test('every example call: concrete step = symbolic step evaluated under the same state and arguments', () => {
   for (const m of machines) {
@@ -101,7 +120,8 @@ test('every example call: concrete step = symbolic step evaluated under the same
             if (sv instanceof Term) env.set(sv.name, cv as number | boolean);
             else if (sv instanceof SArray) sv.elems.forEach((e, k) => env.set(e.name, (cv as CArray).get(k)));
             else if (sort.kind === 'record')
-              for (const [k, f] of Object.entries(sort.fields)) bind(f, (sv as Record<string, unknown>)[k], (cv as Record<string, unknown>)[k]);
+              for (const [k, f] of Object.entries(sort.fields))
+                bind(f, (sv as Record<string, unknown>)[k], (cv as Record<string, unknown>)[k]);
           };
           bind(m.state, s, cs);
           bind(call.args, a, ca);
@@ -109,7 +129,9 @@ test('every example call: concrete step = symbolic step evaluated under the same
           const lookup = (n: string) => env.get(n);
           const afterSym = valueToJSON(m.state, concretize(m.state, sym.state as never, lookup));
           assert.deepEqual(afterSym, valueToJSON(m.state, concrete.state), `${m.name}.${name} state`);
-          const retSym = JSON.stringify(sym.ret, (_k, v: unknown) => (v instanceof Term ? evaluate(v, lookup) : v));
+          const retSym = JSON.stringify(sym.ret, (_k, v: unknown) =>
+            v instanceof Term ? evaluate(v, lookup) : v,
+          );
           assert.equal(retSym, JSON.stringify(toPlain(concrete.ret)), `${m.name}.${name} ret`);
         }),
         { seed: 7, numRuns: 300 },
@@ -131,15 +153,24 @@ test('every example obligation: concrete check = symbolic check evaluated under 
         if (sv instanceof Term) env.set(sv.name, cv as number | boolean);
         else if (sv instanceof SArray) sv.elems.forEach((e, i) => env.set(e.name, (cv as CArray).get(i)));
         else if (sort.kind === 'record')
-          for (const [f, fs] of Object.entries(sort.fields)) bind(fs, (sv as Record<string, unknown>)[f], (cv as Record<string, unknown>)[f]);
+          for (const [f, fs] of Object.entries(sort.fields))
+            bind(fs, (sv as Record<string, unknown>)[f], (cv as Record<string, unknown>)[f]);
       };
       bind(ob.inputs, x, cx);
       const c = ob.check(concreteOps, cx as never);
       for (const [clause, t] of Object.entries(sym.prove)) {
-        assert.equal(evaluate(t as Term, (n) => env.get(n)), c.prove[clause], `${ob.name}: ${clause}`);
+        assert.equal(
+          evaluate(t as Term, (n) => env.get(n)),
+          c.prove[clause],
+          `${ob.name}: ${clause}`,
+        );
       }
       for (const [clause, t] of Object.entries(sym.assume ?? {})) {
-        assert.equal(evaluate(t as Term, (n) => env.get(n)), c.assume?.[clause], `${ob.name}: assume ${clause}`);
+        assert.equal(
+          evaluate(t as Term, (n) => env.get(n)),
+          c.assume?.[clause],
+          `${ob.name}: assume ${clause}`,
+        );
       }
     }
   }
@@ -165,11 +196,16 @@ test('z3 agrees with the evaluator on the printed SMT-LIB of random programs', a
         const val = env.vars[v.name] as number | boolean;
         pins.push(v.width === 0 ? T.eq(x, T.bool(val as boolean)) : T.eq(x, T.bv(v.width, val as number)));
       }
-      for (let k = 0; k < arraySort.size; k++) pins.push(T.eq(T.variable(`arr[${k}]`, 8), T.bv(8, env.arr[k] as number)));
+      for (let k = 0; k < arraySort.size; k++)
+        pins.push(T.eq(T.variable(`arr[${k}]`, 8), T.bv(8, env.arr[k] as number)));
       const expected = term.isBool ? T.bool(value as boolean) : T.bv(term.width, value as number);
       const q = printAssertions([...pins.map((t) => ({ term: t })), { term: T.not(T.eq(term, expected)) }]);
       const a = await pool.solve({ text: q.text, variables: [], rlimit: 10_000_000, timeoutMs: 60_000 });
-      assert.equal(a.status, "unsat", `seed ${seed}: z3 disagrees with the evaluator (${a.status} ${a.reason ?? ""}) on ${q.text} ${JSON.stringify(p.root)}`);
+      assert.equal(
+        a.status,
+        'unsat',
+        `seed ${seed}: z3 disagrees with the evaluator (${a.status} ${a.reason ?? ''}) on ${q.text} ${JSON.stringify(p.root)}`,
+      );
     }
   } finally {
     await pool.close();

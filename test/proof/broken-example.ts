@@ -4,7 +4,12 @@
  * find it; `fixed` restores the guard.
  */
 import { Guards } from '../../src/proof/guards.js';
-import { defineCall, invariantObligations, type MachineDef, type Obligation } from '../../src/proof/obligation.js';
+import {
+  defineCall,
+  invariantObligations,
+  type MachineDef,
+  type Obligation,
+} from '../../src/proof/obligation.js';
 import { array, bv, record } from '../../src/proof/sorts.js';
 
 export const TOTAL = 50;
@@ -18,7 +23,13 @@ function quotas(g: Guards): MachineDef<typeof State> {
   return {
     name: 'quotas',
     state: State,
-    init: (o) => ({ quota: o.store(o.constArray(State.fields.quota, o.lit(Amount, 0)), o.lit(Domain, 0), o.lit(Amount, TOTAL)) }),
+    init: (o) => ({
+      quota: o.store(
+        o.constArray(State.fields.quota, o.lit(Amount, 0)),
+        o.lit(Domain, 0),
+        o.lit(Amount, TOTAL),
+      ),
+    }),
     calls: {
       give: defineCall(State, GiveArgs, (o, s, a) => {
         const enough = g.check(o, 'give.enough', o.uge(o.select(s.quota, a.caller), a.amount));
@@ -26,7 +37,18 @@ function quotas(g: Guards): MachineDef<typeof State> {
         const q1 = o.store(s.quota, a.caller, o.sub(Amount, o.select(s.quota, a.caller), a.amount));
         const next = { quota: o.store(q1, a.to, o.add(Amount, o.select(q1, a.to), a.amount)) };
         const ok = o.and(enough, distinct);
-        return { state: o.ite(ok, () => next, () => s), ret: o.ite(ok, () => o.lit(Amount, 0), () => o.lit(Amount, 1)) };
+        return {
+          state: o.ite(
+            ok,
+            () => next,
+            () => s,
+          ),
+          ret: o.ite(
+            ok,
+            () => o.lit(Amount, 0),
+            () => o.lit(Amount, 1),
+          ),
+        };
       }),
     },
   };

@@ -21,7 +21,9 @@ test('rampart prove examples --json: every obligation proven, documented fields 
     assert.ok(out.obligations.every((o) => o.name.includes('/fifo/') || o.name.includes('/queue/')));
     assert.ok(out.obligations.every((o) => /^[0-9a-f]{64}$/.test(o.hash)));
     assert.equal(out.backends[0]?.id, 'z3');
-    const again = JSON.parse(runCli(['prove', 'examples', '--json', '--only', 'fifo', '--cache-dir', join(dir, 'cache')]).stdout) as typeof out;
+    const again = JSON.parse(
+      runCli(['prove', 'examples', '--json', '--only', 'fifo', '--cache-dir', join(dir, 'cache')]).stdout,
+    ) as typeof out;
     assert.equal(again.summary.cached, again.summary.total);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -31,7 +33,7 @@ test('rampart prove examples --json: every obligation proven, documented fields 
 test('rampart prove prints one line per obligation and a summary', () => {
   const r = runCli(['prove', 'examples', '--only', 'ports/local-respect', '--no-cache']);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /✓ examples\/ports\/local-respect\/send +\d+ ms/);
+  assert.match(r.stdout, /✓ examples\/ports\/local-respect\/send +(\d+ ms|[\d.]+ s)\n/);
   assert.match(r.stdout, /3 obligations: 3 proven · 0 cached/);
 });
 
@@ -72,7 +74,15 @@ test('--replay: a regression file is replayed concretely; a malformed one is rej
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /✓ examples\/fifo\/invariant\/push .*fixed/);
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ format: 'rampart-proof-regression/1', target: 'examples', obligation: 'examples/fifo/invariant/push', inputs: { before: {} } }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        format: 'rampart-proof-regression/1',
+        target: 'examples',
+        obligation: 'examples/fifo/invariant/push',
+        inputs: { before: {} },
+      }),
+    );
     const rb = runCli(['prove', '--replay', bad]);
     assert.equal(rb.status, 2);
     assert.match(rb.stderr, /bad\.json.*missing field 'buf'/);

@@ -7,7 +7,12 @@ import { Guards } from '../../src/proof/guards.js';
 import { target } from '../../src/proof/examples/index.js';
 import { pagesObligations } from '../../src/proof/examples/pages.js';
 import { lemma } from '../../src/proof/obligation.js';
-import { buildQuery, proveObligations, selectObligations, type ProverOptions } from '../../src/proof/prover.js';
+import {
+  buildQuery,
+  proveObligations,
+  selectObligations,
+  type ProverOptions,
+} from '../../src/proof/prover.js';
 import { checkRegression, regressionFormat, type RegressionFile } from '../../src/proof/replay.js';
 import { cvc5Version } from '../../src/proof/solver/cvc5.js';
 import { array, bv, record } from '../../src/proof/sorts.js';
@@ -21,11 +26,22 @@ function tempDir(): string {
 
 test('every example obligation is proven', async () => {
   const report = await proveObligations(target.obligations(), base);
-  const notProven = report.results.filter((r) => r.status !== 'proven').map((r) => `${r.name}: ${r.status} ${r.reason ?? ''}`);
+  const notProven = report.results
+    .filter((r) => r.status !== 'proven')
+    .map((r) => `${r.name}: ${r.status} ${r.reason ?? ''}`);
   assert.deepEqual(notProven, []);
   assert.ok(report.summary.total >= 30);
   const kinds = new Set(report.results.map((r) => r.kind));
-  for (const k of ['invariant-init', 'invariant-step', 'refinement-init', 'refinement-step', 'output-consistency', 'step-consistency', 'local-respect'])
+  for (const k of [
+    'invariant-init',
+    'invariant-step',
+    'refinement-init',
+    'refinement-step',
+    'integrity',
+    'output-consistency',
+    'step-consistency',
+    'local-respect',
+  ])
     assert.ok(kinds.has(k as never), `examples cover ${k}`);
 });
 
@@ -40,18 +56,29 @@ test('the deliberately broken example fails with a concrete, replayed counterexa
   // The counterexample is concrete and really breaks the invariant: the giver had less than it gave.
   const before = (cex.show['before'] as { quota: number[] }).quota;
   const args = cex.show['args'] as { caller: number; to: number; amount: number };
-  assert.equal(before.reduce((a, b) => a + b, 0), TOTAL);
-  assert.ok((before[args.caller] as number) < args.amount, 'the missing guard is what the counterexample exploits');
+  assert.equal(
+    before.reduce((a, b) => a + b, 0),
+    TOTAL,
+  );
+  assert.ok(
+    (before[args.caller] as number) < args.amount,
+    'the missing guard is what the counterexample exploits',
+  );
   assert.notEqual(args.caller, args.to);
   // The fixed example is proven.
   const fixed = await proveObligations(fixedQuotas(), base);
-  assert.deepEqual(fixed.results.map((r) => r.status), ['proven', 'proven']);
+  assert.deepEqual(
+    fixed.results.map((r) => r.status),
+    ['proven', 'proven'],
+  );
 });
 
 test('removing a guard or weakening an update in an example yields a counterexample', async () => {
   // transfer without its ownership check: anyone can give away anyone's page.
   const mutant = await proveObligations(
-    selectObligations(pagesObligations('m', new Guards(new Set(['transfer.owner']))), ['pages/invariant/transfer']),
+    selectObligations(pagesObligations('m', new Guards(new Set(['transfer.owner']))), [
+      'pages/invariant/transfer',
+    ]),
     base,
   );
   assert.equal(mutant.results[0]?.status, 'failed');
@@ -62,16 +89,27 @@ test('a counterexample becomes a regression that fails until the bug is fixed', 
   const report = await proveObligations(brokenQuotas(), base);
   const r = report.results.find((x) => x.status === 'failed');
   assert.ok(r?.counterexample);
-  const file: RegressionFile = { format: regressionFormat, target: 'test', obligation: r.name, violated: r.counterexample.violated, inputs: r.counterexample.inputs };
+  const file: RegressionFile = {
+    format: regressionFormat,
+    target: 'test',
+    obligation: r.name,
+    violated: r.counterexample.violated,
+    inputs: r.counterexample.inputs,
+  };
   const brokenOb = brokenQuotas().find((o) => o.name === r.name);
   const fixedOb = fixedQuotas().find((o) => o.name === r.name);
   assert.ok(brokenOb && fixedOb);
-  assert.deepEqual(checkRegression(brokenOb, file, 'mem'), { code: 'still-failing', violated: ['quotas sum to TOTAL'] });
+  assert.deepEqual(checkRegression(brokenOb, file, 'mem'), {
+    code: 'still-failing',
+    violated: ['quotas sum to TOTAL'],
+  });
   assert.deepEqual(checkRegression(fixedOb, file, 'mem'), { code: 'fixed' });
   // A corrupted regression file is rejected with a location.
   assert.throws(
-    () => checkRegression(fixedOb, { ...file, inputs: { before: { quota: [1, 2, 3] }, args: {} } }, 'bad.json'),
-    (e: Error & { code?: string }) => e.code === 'BAD_VALUE' && /bad\.json/.test(e.message) && /inputs\.before\.quota/.test(e.message),
+    () =>
+      checkRegression(fixedOb, { ...file, inputs: { before: { quota: [1, 2, 3] }, args: {} } }, 'bad.json'),
+    (e: Error & { code?: string }) =>
+      e.code === 'BAD_VALUE' && /bad\.json/.test(e.message) && /inputs\.before\.quota/.test(e.message),
   );
 });
 
@@ -83,11 +121,21 @@ test('cache: a second run is answered from the cache; a change re-solves only wh
     assert.equal(first.summary.cached, 0);
     const second = await proveObligations(obs, { ...base, cacheDir: dir });
     assert.equal(second.summary.cached, obs.length);
-    assert.deepEqual(second.results.map((r) => r.status), first.results.map((r) => r.status));
+    assert.deepEqual(
+      second.results.map((r) => r.status),
+      first.results.map((r) => r.status),
+    );
     // A one-guard change in `transfer` touches only the obligations about transfer.
-    const changed = await proveObligations(pagesObligations('c', new Guards(new Set(['transfer.to']))), { ...base, cacheDir: dir });
+    const changed = await proveObligations(pagesObligations('c', new Guards(new Set(['transfer.to']))), {
+      ...base,
+      cacheDir: dir,
+    });
     const resolved = changed.results.filter((r) => !r.cached).map((r) => r.name);
-    assert.deepEqual(resolved.sort(), ['c/pages/invariant/transfer', 'c/pages/refinement/transfer']);
+    assert.deepEqual(resolved.sort(), [
+      'c/pages/integrity/transfer',
+      'c/pages/invariant/transfer',
+      'c/pages/refinement/transfer',
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -135,13 +183,57 @@ test('unknown (resource limit) is reported as unknown, never as proven, and is n
 
 test('a query over its wall-clock guard is reported as timeout, and the pool keeps working', async () => {
   const slow = { ...pigeonhole, rlimit: 0 } as typeof pigeonhole;
-  const report = await proveObligations([slow, ...selectObligations(target.obligations(), ['fifo/invariant'])], {
-    ...base,
-    jobs: 1,
-    timeoutMs: 2500,
-  });
+  const report = await proveObligations(
+    [slow, ...selectObligations(target.obligations(), ['fifo/invariant'])],
+    {
+      ...base,
+      jobs: 1,
+      timeoutMs: 2500,
+    },
+  );
   assert.equal(report.results[0]?.status, 'timeout');
-  assert.deepEqual(report.results.slice(1).map((r) => r.status), ['proven', 'proven', 'proven']);
+  assert.deepEqual(
+    report.results.slice(1).map((r) => r.status),
+    ['proven', 'proven', 'proven'],
+  );
+});
+
+test('forall: instantiated hypotheses, refined by spurious models, prove what unrolled ones do', async () => {
+  const Idx = bv(3);
+  const A = array(8, bv(4), Idx);
+  const inputs = record({ a: A });
+  const zero = (o: Parameters<Parameters<typeof lemma>[2]>[0], a: unknown, i: unknown) =>
+    o.eq(o.select(a as never, i as never), o.lit(bv(4), 0));
+  // The goal reads a[j]: the instantiation at j is enough.
+  const point = lemma('q/point', record({ a: A, j: Idx }), (o, x) => ({
+    assume: { 'all zero': o.forall(Idx, 8, (i) => zero(o, x.a, i)) },
+    prove: { 'a[j] = 0': zero(o, x.a, x.j), 'and everywhere': o.forall(Idx, 8, (i) => zero(o, x.a, i)) },
+  }));
+  // countEq over a fresh array reads no index: no instance is made, the first model is spurious; the
+  // replay finds the entries it breaks and the query is refined with those instances.
+  const counted = (quantified: boolean) =>
+    lemma(`q/count-${quantified ? 'forall' : 'all'}`, inputs, (o, x) => ({
+      assume: {
+        'all zero': quantified
+          ? o.forall(Idx, 8, (i) => zero(o, x.a, i))
+          : o.all(8, (i) => zero(o, x.a, o.lit(Idx, i))),
+      },
+      prove: { 'eight zeros': o.eq(o.countEq(bv(4), x.a, o.lit(bv(4), 0)), o.lit(bv(4), 8)) },
+    }));
+  const report = await proveObligations([point, counted(false), counted(true)], base);
+  assert.deepEqual(
+    report.results.map((r) => r.status),
+    ['proven', 'proven', 'proven'],
+  );
+  assert.equal(report.results[0]?.refinements, undefined);
+  assert.ok((report.results[2]?.refinements ?? 0) >= 1, 'the quantified count needed a refinement');
+  // Without refinement the spurious model is reported as unknown — never failed, never proven.
+  const unrefined = await proveObligations([counted(true)], { ...base, maxRefinements: 0 });
+  assert.equal(unrefined.results[0]?.status, 'unknown');
+  assert.match(
+    unrefined.results[0]?.reason ?? '',
+    /spurious counterexample after 0 refinements: it breaks hypothesis 'all zero'/,
+  );
 });
 
 test('cvc5 backend: same verdicts as z3 (cross-check)', async (t) => {

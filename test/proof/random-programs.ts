@@ -21,7 +21,13 @@ export type Node =
   | { k: 'const'; width: number; value: number }
   | { k: 'bool'; value: boolean }
   | { k: 'un'; op: 'neg' | 'bnot'; width: number; a: Node }
-  | { k: 'bin'; op: 'add' | 'sub' | 'mul' | 'udiv' | 'urem' | 'band' | 'bor' | 'bxor' | 'shl' | 'lshr'; width: number; a: Node; b: Node }
+  | {
+      k: 'bin';
+      op: 'add' | 'sub' | 'mul' | 'udiv' | 'urem' | 'band' | 'bor' | 'bxor' | 'shl' | 'lshr';
+      width: number;
+      a: Node;
+      b: Node;
+    }
   | { k: 'cmp'; op: 'eq' | 'ne' | 'ult' | 'ule' | 'ugt' | 'uge'; a: Node; b: Node }
   | { k: 'logic'; op: 'and' | 'or' | 'implies' | 'iff'; a: Node; b: Node }
   | { k: 'not'; a: Node }
@@ -29,9 +35,13 @@ export type Node =
   | { k: 'extract'; hi: number; lo: number; a: Node }
   | { k: 'zext'; width: number; a: Node }
   | { k: 'select'; arr: ArrNode; i: Node }
-  | { k: 'countEq'; arr: ArrNode; x: Node };
+  | { k: 'countEq'; arr: ArrNode; x: Node }
+  | { k: 'forall'; arr: ArrNode; op: 'ult' | 'ne'; x: Node };
 
-export type ArrNode = { k: 'avar' } | { k: 'store'; arr: ArrNode; i: Node; v: Node } | { k: 'aite'; c: Node; a: ArrNode; b: ArrNode };
+export type ArrNode =
+  | { k: 'avar' }
+  | { k: 'store'; arr: ArrNode; i: Node; v: Node }
+  | { k: 'aite'; c: Node; a: ArrNode; b: ArrNode };
 
 function edgeValue(r: SeededRandom, width: number): number {
   const mask = width === 32 ? 0xffffffff : 2 ** width - 1;
@@ -59,14 +69,22 @@ export function randomProgram(seed: number, depth = 5): Program {
   ];
   const bvOf = (w: number, d: number): Node => {
     if (d <= 0 || r.below(5) === 0)
-      return r.below(2) === 0 ? { k: 'var', name: r.below(2) ? `x${w}` : `y${w}`, width: w } : { k: 'const', width: w, value: edgeValue(r, w) };
+      return r.below(2) === 0
+        ? { k: 'var', name: r.below(2) ? `x${w}` : `y${w}`, width: w }
+        : { k: 'const', width: w, value: edgeValue(r, w) };
     switch (r.below(8)) {
       case 0:
         return { k: 'un', op: r.below(2) ? 'neg' : 'bnot', width: w, a: bvOf(w, d - 1) };
       case 1:
       case 2: {
         const ops = ['add', 'sub', 'mul', 'udiv', 'urem', 'band', 'bor', 'bxor', 'shl', 'lshr'] as const;
-        return { k: 'bin', op: ops[r.below(ops.length)] as (typeof ops)[number], width: w, a: bvOf(w, d - 1), b: bvOf(w, d - 1) };
+        return {
+          k: 'bin',
+          op: ops[r.below(ops.length)] as (typeof ops)[number],
+          width: w,
+          a: bvOf(w, d - 1),
+          b: bvOf(w, d - 1),
+        };
       }
       case 3:
         return { k: 'ite', c: boolOf(d - 1), a: bvOf(w, d - 1), b: bvOf(w, d - 1) };
@@ -86,7 +104,13 @@ export function randomProgram(seed: number, depth = 5): Program {
         if (w === 3) return { k: 'countEq', arr: arrOf(d - 1), x: bvOf(8, d - 1) };
         return bvOf(w, d - 1);
       default:
-        return { k: 'bin', op: 'add', width: w, a: bvOf(w, d - 1), b: { k: 'const', width: w, value: edgeValue(r, w) } };
+        return {
+          k: 'bin',
+          op: 'add',
+          width: w,
+          a: bvOf(w, d - 1),
+          b: { k: 'const', width: w, value: edgeValue(r, w) },
+        };
     }
   };
   const arrOf = (d: number): ArrNode => {
@@ -96,16 +120,31 @@ export function randomProgram(seed: number, depth = 5): Program {
       : { k: 'store', arr: arrOf(d - 1), i: bvOf(3, d - 1), v: bvOf(8, d - 1) };
   };
   const boolOf = (d: number): Node => {
-    if (d <= 0 || r.below(6) === 0) return r.below(3) === 0 ? { k: 'bool', value: r.below(2) === 0 } : { k: 'var', name: r.below(2) ? 'p' : 'q', width: 0 };
-    switch (r.below(4)) {
+    if (d <= 0 || r.below(6) === 0)
+      return r.below(3) === 0
+        ? { k: 'bool', value: r.below(2) === 0 }
+        : { k: 'var', name: r.below(2) ? 'p' : 'q', width: 0 };
+    switch (r.below(5)) {
+      case 4:
+        return { k: 'forall', arr: arrOf(d - 1), op: r.below(2) ? 'ult' : 'ne', x: bvOf(8, d - 1) };
       case 0: {
         const w = widths[r.below(widths.length)] as number;
         const ops = ['eq', 'ne', 'ult', 'ule', 'ugt', 'uge'] as const;
-        return { k: 'cmp', op: ops[r.below(ops.length)] as (typeof ops)[number], a: bvOf(w, d - 1), b: bvOf(w, d - 1) };
+        return {
+          k: 'cmp',
+          op: ops[r.below(ops.length)] as (typeof ops)[number],
+          a: bvOf(w, d - 1),
+          b: bvOf(w, d - 1),
+        };
       }
       case 1: {
         const ops = ['and', 'or', 'implies', 'iff'] as const;
-        return { k: 'logic', op: ops[r.below(ops.length)] as (typeof ops)[number], a: boolOf(d - 1), b: boolOf(d - 1) };
+        return {
+          k: 'logic',
+          op: ops[r.below(ops.length)] as (typeof ops)[number],
+          a: boolOf(d - 1),
+          b: boolOf(d - 1),
+        };
       }
       case 2:
         return { k: 'not', a: boolOf(d - 1) };
@@ -118,7 +157,11 @@ export function randomProgram(seed: number, depth = 5): Program {
 }
 
 /** Runs a program with any interpreter; `env` gives the variables and the array `arr`. */
-export function runProgram<T extends Theory>(o: Ops<T>, p: Program, env: { vars: Record<string, unknown>; arr: T['arr'] }): unknown {
+export function runProgram<T extends Theory>(
+  o: Ops<T>,
+  p: Program,
+  env: { vars: Record<string, unknown>; arr: T['arr'] },
+): unknown {
   const sorts = new Map<number, BvSort>(widths.map((w) => [w, bv(w)]));
   const s = (w: number): BvSort => sorts.get(w) ?? bv(w);
   const ev = (n: Node): unknown => {
@@ -130,7 +173,9 @@ export function runProgram<T extends Theory>(o: Ops<T>, p: Program, env: { vars:
       case 'bool':
         return o.bool(n.value);
       case 'un':
-        return n.op === 'neg' ? o.neg(s(n.width), ev(n.a) as T['bv']) : o.bnot(s(n.width), ev(n.a) as T['bv']);
+        return n.op === 'neg'
+          ? o.neg(s(n.width), ev(n.a) as T['bv'])
+          : o.bnot(s(n.width), ev(n.a) as T['bv']);
       case 'bin': {
         const a = ev(n.a) as T['bv'];
         const b = ev(n.b) as T['bv'];
@@ -166,12 +211,22 @@ export function runProgram<T extends Theory>(o: Ops<T>, p: Program, env: { vars:
       case 'logic': {
         const a = ev(n.a) as T['bool'];
         const b = ev(n.b) as T['bool'];
-        return n.op === 'and' ? o.and(a, b) : n.op === 'or' ? o.or(a, b) : n.op === 'implies' ? o.implies(a, b) : o.iff(a, b);
+        return n.op === 'and'
+          ? o.and(a, b)
+          : n.op === 'or'
+            ? o.or(a, b)
+            : n.op === 'implies'
+              ? o.implies(a, b)
+              : o.iff(a, b);
       }
       case 'not':
         return o.not(ev(n.a) as T['bool']);
       case 'ite':
-        return o.ite(ev(n.c) as T['bool'], () => ev(n.a), () => ev(n.b));
+        return o.ite(
+          ev(n.c) as T['bool'],
+          () => ev(n.a),
+          () => ev(n.b),
+        );
       case 'extract':
         return o.extract(n.hi, n.lo, ev(n.a) as T['bv']);
       case 'zext':
@@ -180,6 +235,11 @@ export function runProgram<T extends Theory>(o: Ops<T>, p: Program, env: { vars:
         return o.select(arr(n.arr), ev(n.i) as T['bv']);
       case 'countEq':
         return o.countEq(s(3), arr(n.arr), ev(n.x) as T['bv']);
+      case 'forall': {
+        const a = arr(n.arr);
+        const x = ev(n.x) as T['bv'];
+        return o.forall(s(3), arraySort.size, (i) => o[n.op](o.select(a, i), x));
+      }
     }
   };
   const arr = (n: ArrNode): T['arr'] => {
@@ -189,7 +249,11 @@ export function runProgram<T extends Theory>(o: Ops<T>, p: Program, env: { vars:
       case 'store':
         return o.store(arr(n.arr), ev(n.i) as T['bv'], ev(n.v) as T['bv']);
       case 'aite':
-        return o.ite(ev(n.c) as T['bool'], () => arr(n.a), () => arr(n.b));
+        return o.ite(
+          ev(n.c) as T['bool'],
+          () => arr(n.a),
+          () => arr(n.b),
+        );
     }
   };
   return ev(p.root);

@@ -18,7 +18,11 @@ test('terms are hash-consed and constants fold', () => {
   assert.equal(T.ite(c, x, x), x);
   assert.equal(T.ite(c, T.true, T.false), c);
   assert.equal(T.not(T.not(c)), c);
-  assert.equal(T.eq(T.ite(c, T.bv(8, 1), T.bv(8, 2)), T.bv(8, 3)), T.false, 'comparison pushed into constant branches');
+  assert.equal(
+    T.eq(T.ite(c, T.bv(8, 1), T.bv(8, 2)), T.bv(8, 3)),
+    T.false,
+    'comparison pushed into constant branches',
+  );
   assert.throws(() => T.add(x, T.variable('y', 4)), /bv8 and bv4/);
   assert.throws(() => T.variable('x', 4), /redeclared/);
 });
@@ -45,7 +49,10 @@ test('the SMT-LIB printer shares subterms and declares exactly the variables use
   o.terms.variable('unused', 8);
   const sum = o.add(bv(8), x, y);
   const q = printAssertions([{ term: o.ult(sum, o.mul(bv(8), sum, sum)), comment: 'goal' }]);
-  assert.deepEqual(q.variables.map((v) => v.name), ['s.x', 's.y']);
+  assert.deepEqual(
+    q.variables.map((v) => v.name),
+    ['s.x', 's.y'],
+  );
   assert.match(q.text, /\(define-fun t!0 \(\) \(_ BitVec 8\) \(bvadd \|s\.x\| \|s\.y\|\)\)/);
   assert.match(q.text, /; goal\n\(assert \(bvult t!0 \(bvmul t!0 t!0\)\)\)/);
   assert.ok(!q.text.includes('unused'));

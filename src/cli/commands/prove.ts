@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError } from '../../common/errors.js';
+import { InputError, RampartError } from '../../common/errors.js';
 import { stableStringify } from '../../common/json.js';
 import { formatDetails, formatMs, formatResultLine, formatSummary } from '../../proof/format.js';
 import { mutationCheck } from '../../proof/mutation.js';
@@ -46,16 +46,33 @@ async function loadTargets(targets: readonly string[]): Promise<ProofTarget[]> {
   for (const name of targets) {
     const load = proofTargets[name];
     if (!load)
-      throw new InputError('NO_SUCH_TARGET', `unknown proof target '${name}' (known: ${Object.keys(proofTargets).join(', ')})`, {
-        field: 'TARGET',
-      });
+      throw new InputError(
+        'NO_SUCH_TARGET',
+        `unknown proof target '${name}' (known: ${Object.keys(proofTargets).join(', ')})`,
+        {
+          field: 'TARGET',
+        },
+      );
     out.push(await load());
   }
   return out;
 }
 
+/** Target name of every obligation, for regression files. */
+const targetOf = new Map<string, string>();
+
 async function loadObligations(targets: readonly string[]): Promise<Obligation[]> {
-  return (await loadTargets(targets)).flatMap((t) => t.obligations());
+  const out: Obligation[] = [];
+  const loaded = await loadTargets(targets);
+  for (const [k, t] of loaded.entries()) {
+    for (const ob of t.obligations()) {
+      if (targetOf.has(ob.name) && out.some((o) => o.name === ob.name))
+        throw new RampartError('DUPLICATE_OBLIGATION', `two obligations are named '${ob.name}'`);
+      targetOf.set(ob.name, targets[k] ?? t.name);
+      out.push(ob);
+    }
+  }
+  return out;
 }
 
 function regressionName(obligation: string): string {
@@ -69,15 +86,25 @@ async function replayFiles(files: readonly string[], io: CliIO, json: boolean): 
     try {
       data = JSON.parse(readFileSync(file, 'utf8')) as RegressionFile;
     } catch (e) {
-      throw new InputError('BAD_REGRESSION', `cannot read regression file: ${(e as Error).message}`, { file });
+      throw new InputError('BAD_REGRESSION', `cannot read regression file: ${(e as Error).message}`, {
+        file,
+      });
     }
     if (data === null || typeof data !== 'object' || data.format !== regressionFormat)
       throw new InputError('BAD_REGRESSION', `not a ${regressionFormat} file`, { file, field: 'format' });
     if (typeof data.target !== 'string' || typeof data.obligation !== 'string')
-      throw new InputError('BAD_REGRESSION', 'target and obligation must be strings', { file, field: 'obligation' });
+      throw new InputError('BAD_REGRESSION', 'target and obligation must be strings', {
+        file,
+        field: 'obligation',
+      });
     const obligations = await loadObligations([data.target]);
     const ob = obligations.find((o) => o.name === data.obligation);
-    if (!ob) throw new InputError('BAD_REGRESSION', `target '${data.target}' has no obligation '${data.obligation}'`, { file, field: 'obligation' });
+    if (!ob)
+      throw new InputError(
+        'BAD_REGRESSION',
+        `target '${data.target}' has no obligation '${data.obligation}'`,
+        { file, field: 'obligation' },
+      );
     verdicts.push({ file, obligation: ob.name, verdict: checkRegression(ob, data, file) });
   }
   if (json) io.out(stableStringify({ format: 'rampart-prove-replay/1', replays: verdicts }, 2));
@@ -139,7 +166,9 @@ export const proveCommand: Command = {
     if (values.replay) return replayFiles(values.replay, io, json);
     const backend = values.backend ?? 'z3';
     if (backend !== 'z3' && backend !== 'cvc5' && backend !== 'both')
-      throw new InputError('BAD_ARGUMENTS', `--backend must be z3, cvc5 or both, got '${backend}'`, { field: 'backend' });
+      throw new InputError('BAD_ARGUMENTS', `--backend must be z3, cvc5 or both, got '${backend}'`, {
+        field: 'backend',
+      });
     const jobs = intOption(values.jobs, 'jobs') ?? availableParallelism();
     if (jobs < 1) throw new InputError('BAD_ARGUMENTS', '--jobs must be at least 1', { field: 'jobs' });
     const rlimit = intOption(values.rlimit, 'rlimit') ?? defaultRlimit;
@@ -149,25 +178,39 @@ export const proveCommand: Command = {
     const obligations = selectObligations(await loadObligations(targets), values.only ?? []);
 
     if (values.list) {
-      if (json) io.out(stableStringify(obligations.map((o) => ({ name: o.name, kind: o.kind })), 2));
+      if (json)
+        io.out(
+          stableStringify(
+            obligations.map((o) => ({ name: o.name, kind: o.kind })),
+            2,
+          ),
+        );
       else for (const o of obligations) io.out(`${o.name}  (${o.kind})`);
       return 0;
     }
 
-    const cacheDir = values['no-cache'] ? undefined : resolve(values['cache-dir'] ?? join('.rampart', 'proof-cache'));
+    const cacheDir = values['no-cache']
+      ? undefined
+      : resolve(values['cache-dir'] ?? join('.rampart', 'proof-cache'));
     const progress = new Progress(process.stderr.isTTY === true);
 
     if (values.mutants) {
       const only = values.only ?? [];
       const loaded = await loadTargets(targets);
-      const build = (g: Guards) => selectObligations(loaded.flatMap((t) => t.obligations(g)), only);
+      const build = (g: Guards) =>
+        selectObligations(
+          loaded.flatMap((t) => t.obligations(g)),
+          only,
+        );
       const report = await mutationCheck(
         build,
         { backend, jobs, rlimit, timeoutMs, ...(cacheDir !== undefined ? { cacheDir } : {}) },
         (m, done, total) => {
           progress.clear();
           if (!json) {
-            const by = m.killed ? `killed by ${m.killedBy.join(', ')}` : 'SURVIVED: no obligation fails without it';
+            const by = m.killed
+              ? `killed by ${m.killedBy.join(', ')}`
+              : 'SURVIVED: no obligation fails without it';
             io.out(`${m.killed ? '✓' : '✗'} ${m.guard}: ${by}`);
           }
           progress.draw(done, total, m.guard);
@@ -175,11 +218,17 @@ export const proveCommand: Command = {
       );
       progress.clear();
       if (json) io.out(stableStringify({ format: 'rampart-prove-mutants/1', targets, ...report }, 2));
-      else io.out(`\nkill rate: ${report.killed}/${report.guards} guards (${(report.killRate * 100).toFixed(1)}%)`);
+      else
+        io.out(
+          `\nkill rate: ${report.killed}/${report.guards} guards (${(report.killRate * 100).toFixed(1)}%)`,
+        );
       return report.killed === report.guards ? 0 : 1;
     }
     const width = Math.min(72, Math.max(0, ...obligations.map((o) => o.name.length)));
-    if (!json) io.out(`rampart prove: ${obligations.length} obligations (${targets.join(', ')}) · ${jobs} jobs · ${backend}`);
+    if (!json)
+      io.out(
+        `rampart prove: ${obligations.length} obligations (${targets.join(', ')}) · ${jobs} jobs · ${backend}`,
+      );
     const report = await proveObligations(obligations, {
       backend,
       jobs,
@@ -202,7 +251,7 @@ export const proveCommand: Command = {
       mkdirSync(dir, { recursive: true });
       for (const r of failed) {
         if (r.status !== 'failed' || !r.counterexample) continue;
-        const target = targets.find((t) => r.name.startsWith(`${t}/`)) ?? targets[0] ?? '';
+        const target = targetOf.get(r.name) ?? '';
         const file: RegressionFile = {
           format: regressionFormat,
           target,

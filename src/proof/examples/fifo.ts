@@ -2,8 +2,15 @@
  * A bounded FIFO as a ring buffer (head index + count, wrapping by bitvector arithmetic), refining an
  * abstract queue whose front is always entry 0.
  */
-import { Guards, productionGuards } from '../guards.js';
-import { defineCall, invariantObligations, refinementObligations, type MachineDef, type Obligation } from '../obligation.js';
+import type { Guards } from '../guards.js';
+import { productionGuards } from '../guards.js';
+import {
+  defineCall,
+  invariantObligations,
+  refinementObligations,
+  type MachineDef,
+  type Obligation,
+} from '../obligation.js';
 import type { Ops } from '../ops.js';
 import { array, bv, record, type Theory, type Val } from '../sorts.js';
 
@@ -26,24 +33,51 @@ export function fifoMachine(g: Guards = productionGuards): MachineDef<typeof Fif
   return {
     name: 'fifo',
     state: FifoState,
-    init: (o) => ({ buf: o.constArray(FifoState.fields.buf, o.lit(Item, 0)), head: o.lit(Slot, 0), count: o.lit(Length, 0) }),
+    init: (o) => ({
+      buf: o.constArray(FifoState.fields.buf, o.lit(Item, 0)),
+      head: o.lit(Slot, 0),
+      count: o.lit(Length, 0),
+    }),
     calls: {
       push: defineCall(FifoState, PushArgs, (o, s, a) => {
         const room = g.check(o, 'push.room', o.ult(s.count, o.lit(Length, CAPACITY)));
         const tail = o.add(Slot, s.head, o.extract(2, 0, s.count));
-        const next = { buf: o.store(s.buf, tail, a.item), head: s.head, count: o.add(Length, s.count, o.lit(Length, 1)) };
-        return { state: o.ite(room, () => next, () => s), ret: o.ite(room, () => o.lit(Status, OK), () => o.lit(Status, EFULL)) };
+        const next = {
+          buf: o.store(s.buf, tail, a.item),
+          head: s.head,
+          count: o.add(Length, s.count, o.lit(Length, 1)),
+        };
+        return {
+          state: o.ite(
+            room,
+            () => next,
+            () => s,
+          ),
+          ret: o.ite(
+            room,
+            () => o.lit(Status, OK),
+            () => o.lit(Status, EFULL),
+          ),
+        };
       }),
       pop: defineCall(FifoState, NoArgs, (o, s) => {
         const some = g.check(o, 'pop.some', o.ne(s.count, o.lit(Length, 0)));
         const next = {
           // The slot is cleared so that the abstraction (and a later observer) sees no stale item.
-          buf: g.update('pop.clear', () => o.store(s.buf, s.head, o.lit(Item, 0)), () => s.buf),
+          buf: g.update(
+            'pop.clear',
+            () => o.store(s.buf, s.head, o.lit(Item, 0)),
+            () => s.buf,
+          ),
           head: o.add(Slot, s.head, o.lit(Slot, 1)),
           count: o.sub(Length, s.count, o.lit(Length, 1)),
         };
         return {
-          state: o.ite(some, () => next, () => s),
+          state: o.ite(
+            some,
+            () => next,
+            () => s,
+          ),
           ret: o.ite(
             some,
             () => ({ status: o.lit(Status, OK), item: o.select(s.buf, s.head) }),
@@ -59,10 +93,11 @@ export function fifoMachine(g: Guards = productionGuards): MachineDef<typeof Fif
 export function fifoInvariant<T extends Theory>(o: Ops<T>, s: FifoState<T>): Record<string, T['bool']> {
   return {
     'count ≤ capacity': o.ule(s.count, o.lit(Length, CAPACITY)),
-    'slots outside the window are 0': o.all(CAPACITY, (k) => {
+    // Quantified (not unrolled): proven for a witness slot, assumed at the slots the step touches.
+    'slots outside the window are 0': o.forall(Slot, CAPACITY, (k) => {
       // slot head + k is live iff k < count
-      const slot = o.add(Slot, s.head, o.lit(Slot, k));
-      return o.implies(o.uge(o.lit(Length, k), s.count), o.eq(o.select(s.buf, slot), o.lit(Item, 0)));
+      const slot = o.add(Slot, s.head, k);
+      return o.implies(o.uge(o.zext(Length, k), s.count), o.eq(o.select(s.buf, slot), o.lit(Item, 0)));
     }),
   };
 }
@@ -78,16 +113,38 @@ export const queueSpec: MachineDef<typeof QueueState> = {
   calls: {
     push: defineCall(QueueState, PushArgs, (o, s, a) => {
       const room = o.ult(s.length, o.lit(Length, CAPACITY));
-      const next = { items: o.store(s.items, o.extract(2, 0, s.length), a.item), length: o.add(Length, s.length, o.lit(Length, 1)) };
-      return { state: o.ite(room, () => next, () => s), ret: o.ite(room, () => o.lit(Status, OK), () => o.lit(Status, EFULL)) };
+      const next = {
+        items: o.store(s.items, o.extract(2, 0, s.length), a.item),
+        length: o.add(Length, s.length, o.lit(Length, 1)),
+      };
+      return {
+        state: o.ite(
+          room,
+          () => next,
+          () => s,
+        ),
+        ret: o.ite(
+          room,
+          () => o.lit(Status, OK),
+          () => o.lit(Status, EFULL),
+        ),
+      };
     }),
     pop: defineCall(QueueState, NoArgs, (o, s) => {
       const some = o.ne(s.length, o.lit(Length, 0));
       const shifted = o.fold(CAPACITY, s.items, (items, k) =>
-        o.store(items, o.lit(Slot, k), k + 1 < CAPACITY ? o.select(s.items, o.lit(Slot, k + 1)) : o.lit(Item, 0)),
+        o.store(
+          items,
+          o.lit(Slot, k),
+          k + 1 < CAPACITY ? o.select(s.items, o.lit(Slot, k + 1)) : o.lit(Item, 0),
+        ),
       );
       return {
-        state: o.ite(some, () => ({ items: shifted, length: o.sub(Length, s.length, o.lit(Length, 1)) }), () => s),
+        state: o.ite(
+          some,
+          () => ({ items: shifted, length: o.sub(Length, s.length, o.lit(Length, 1)) }),
+          () => s,
+        ),
         ret: o.ite(
           some,
           () => ({ status: o.lit(Status, OK), item: o.select(s.items, o.lit(Slot, 0)) }),
@@ -98,7 +155,10 @@ export const queueSpec: MachineDef<typeof QueueState> = {
   },
 };
 
-function queueInvariant<T extends Theory>(o: Ops<T>, s: Val<T, typeof QueueState>): Record<string, T['bool']> {
+function queueInvariant<T extends Theory>(
+  o: Ops<T>,
+  s: Val<T, typeof QueueState>,
+): Record<string, T['bool']> {
   return {
     'length ≤ capacity': o.ule(s.length, o.lit(Length, CAPACITY)),
     'entries past the end are 0': o.all(CAPACITY, (k) =>
@@ -120,6 +180,11 @@ export function fifoObligations(prefix: string, g: Guards = productionGuards): O
   return [
     ...invariantObligations(`${prefix}/fifo`, m, fifoInvariant),
     ...invariantObligations(`${prefix}/queue`, queueSpec, queueInvariant),
-    ...refinementObligations(`${prefix}/fifo`, { impl: m, spec: queueSpec, abstraction: fifoAbstraction, invariant: fifoInvariant }),
+    ...refinementObligations(`${prefix}/fifo`, {
+      impl: m,
+      spec: queueSpec,
+      abstraction: fifoAbstraction,
+      invariant: fifoInvariant,
+    }),
   ];
 }

@@ -7,5 +7,9 @@ import { portsObligations } from './ports.js';
 export const target: ProofTarget = {
   name: 'examples',
   description: 'page ownership with reference counts, a bounded FIFO, sampling ports under a flow policy',
-  obligations: (g) => [...pagesObligations('examples', g), ...fifoObligations('examples', g), ...portsObligations('examples', g)],
+  obligations: (g) => [
+    ...pagesObligations('examples', g),
+    ...fifoObligations('examples', g),
+    ...portsObligations('examples', g),
+  ],
 };

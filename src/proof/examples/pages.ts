@@ -2,9 +2,11 @@
  * Page ownership with exact reference counts (Hyperkernel's pattern, with the count kept by the kernel and
  * proven equal to the number of owned pages). The caller names the page; the kernel never searches.
  */
-import { Guards, productionGuards } from '../guards.js';
+import type { Guards } from '../guards.js';
+import { productionGuards } from '../guards.js';
 import {
   defineCall,
+  integrityObligations,
   invariantObligations,
   refinementObligations,
   type MachineDef,
@@ -46,7 +48,10 @@ export function pagesMachine(g: Guards = productionGuards): MachineDef<typeof Pa
   return {
     name: 'pages',
     state: PagesState,
-    init: (o) => ({ owner: o.constArray(PagesState.fields.owner, o.lit(Domain, FREE)), refs: o.constArray(PagesState.fields.refs, o.lit(Count, 0)) }),
+    init: (o) => ({
+      owner: o.constArray(PagesState.fields.owner, o.lit(Domain, FREE)),
+      refs: o.constArray(PagesState.fields.refs, o.lit(Count, 0)),
+    }),
     calls: {
       alloc: defineCall(PagesState, AllocArgs, (o, s, a) => {
         const valid = g.check(o, 'alloc.caller', isDomain(o, a.caller));
@@ -56,8 +61,21 @@ export function pagesMachine(g: Guards = productionGuards): MachineDef<typeof Pa
           refs: o.store(s.refs, a.caller, o.add(Count, o.select(s.refs, a.caller), one(o))),
         };
         return {
-          state: o.ite(o.and(valid, free), () => next, () => s),
-          ret: o.ite(valid, () => o.ite(free, () => o.lit(Errno, OK), () => o.lit(Errno, EBUSY)), () => o.lit(Errno, EINVAL)),
+          state: o.ite(
+            o.and(valid, free),
+            () => next,
+            () => s,
+          ),
+          ret: o.ite(
+            valid,
+            () =>
+              o.ite(
+                free,
+                () => o.lit(Errno, OK),
+                () => o.lit(Errno, EBUSY),
+              ),
+            () => o.lit(Errno, EINVAL),
+          ),
         };
       }),
       free: defineCall(PagesState, AllocArgs, (o, s, a) => {
@@ -66,7 +84,18 @@ export function pagesMachine(g: Guards = productionGuards): MachineDef<typeof Pa
           owner: o.store(s.owner, a.page, o.lit(Domain, FREE)),
           refs: o.store(s.refs, a.caller, o.sub(Count, o.select(s.refs, a.caller), one(o))),
         };
-        return { state: o.ite(mine, () => next, () => s), ret: o.ite(mine, () => o.lit(Errno, OK), () => o.lit(Errno, EPERM)) };
+        return {
+          state: o.ite(
+            mine,
+            () => next,
+            () => s,
+          ),
+          ret: o.ite(
+            mine,
+            () => o.lit(Errno, OK),
+            () => o.lit(Errno, EPERM),
+          ),
+        };
       }),
       transfer: defineCall(PagesState, TransferArgs, (o, s, a) => {
         const mine = g.check(o, 'transfer.owner', o.eq(o.select(s.owner, a.page), a.caller));
@@ -78,8 +107,21 @@ export function pagesMachine(g: Guards = productionGuards): MachineDef<typeof Pa
         };
         const ok = o.and(mine, valid);
         return {
-          state: o.ite(ok, () => next, () => s),
-          ret: o.ite(mine, () => o.ite(valid, () => o.lit(Errno, OK), () => o.lit(Errno, EINVAL)), () => o.lit(Errno, EPERM)),
+          state: o.ite(
+            ok,
+            () => next,
+            () => s,
+          ),
+          ret: o.ite(
+            mine,
+            () =>
+              o.ite(
+                valid,
+                () => o.lit(Errno, OK),
+                () => o.lit(Errno, EINVAL),
+              ),
+            () => o.lit(Errno, EPERM),
+          ),
         };
       }),
     },
@@ -116,30 +158,67 @@ export const pagesSpec: MachineDef<typeof PagesSpecState> = {
       const valid = isDomain(o, a.caller);
       const free = o.eq(o.select(s.owner, a.page), o.lit(Domain, FREE));
       return {
-        state: o.ite(o.and(valid, free), () => ({ owner: o.store(s.owner, a.page, a.caller) }), () => s),
-        ret: o.ite(valid, () => o.ite(free, () => o.lit(Errno, OK), () => o.lit(Errno, EBUSY)), () => o.lit(Errno, EINVAL)),
+        state: o.ite(
+          o.and(valid, free),
+          () => ({ owner: o.store(s.owner, a.page, a.caller) }),
+          () => s,
+        ),
+        ret: o.ite(
+          valid,
+          () =>
+            o.ite(
+              free,
+              () => o.lit(Errno, OK),
+              () => o.lit(Errno, EBUSY),
+            ),
+          () => o.lit(Errno, EINVAL),
+        ),
       };
     }),
     free: defineCall(PagesSpecState, AllocArgs, (o, s, a) => {
       const mine = o.eq(o.select(s.owner, a.page), a.caller);
       return {
-        state: o.ite(mine, () => ({ owner: o.store(s.owner, a.page, o.lit(Domain, FREE)) }), () => s),
-        ret: o.ite(mine, () => o.lit(Errno, OK), () => o.lit(Errno, EPERM)),
+        state: o.ite(
+          mine,
+          () => ({ owner: o.store(s.owner, a.page, o.lit(Domain, FREE)) }),
+          () => s,
+        ),
+        ret: o.ite(
+          mine,
+          () => o.lit(Errno, OK),
+          () => o.lit(Errno, EPERM),
+        ),
       };
     }),
     transfer: defineCall(PagesSpecState, TransferArgs, (o, s, a) => {
       const mine = o.eq(o.select(s.owner, a.page), a.caller);
       const valid = isDomain(o, a.to);
       return {
-        state: o.ite(o.and(mine, valid), () => ({ owner: o.store(s.owner, a.page, a.to) }), () => s),
-        ret: o.ite(mine, () => o.ite(valid, () => o.lit(Errno, OK), () => o.lit(Errno, EINVAL)), () => o.lit(Errno, EPERM)),
+        state: o.ite(
+          o.and(mine, valid),
+          () => ({ owner: o.store(s.owner, a.page, a.to) }),
+          () => s,
+        ),
+        ret: o.ite(
+          mine,
+          () =>
+            o.ite(
+              valid,
+              () => o.lit(Errno, OK),
+              () => o.lit(Errno, EINVAL),
+            ),
+          () => o.lit(Errno, EPERM),
+        ),
       };
     }),
   },
 };
 
 /** Integrity of the spec: a call changes only pages its caller owned (or, for alloc, a free page). */
-function specInvariant<T extends Theory>(o: Ops<T>, s: Val<T, typeof PagesSpecState>): Record<string, T['bool']> {
+function specInvariant<T extends Theory>(
+  o: Ops<T>,
+  s: Val<T, typeof PagesSpecState>,
+): Record<string, T['bool']> {
   return {
     'owners are domains or FREE': o.all(NPAGES, (p) => {
       const w = o.select(s.owner, o.lit(Page, p));
@@ -153,6 +232,16 @@ export function pagesObligations(prefix: string, g: Guards = productionGuards): 
   return [
     ...invariantObligations(`${prefix}/pages`, m, pagesInvariant),
     ...invariantObligations(`${prefix}/pages-spec`, pagesSpec, specInvariant),
+    // A domain changes only the ownership of pages it owns or that are free (counts follow ownership).
+    ...integrityObligations(`${prefix}/pages`, {
+      machine: m,
+      actor: (_o, _call, _s, args) => args['caller'],
+      mayWrite: (o, s, actor, at) => {
+        if (at.field === 'refs') return o.true;
+        const owner = o.select(s.owner, o.lit(Page, at.index ?? 0));
+        return o.or(o.eq(owner, actor), o.eq(owner, o.lit(Domain, FREE)));
+      },
+    }),
     ...refinementObligations(`${prefix}/pages`, {
       impl: m,
       spec: pagesSpec,

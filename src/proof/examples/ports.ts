@@ -4,8 +4,16 @@
  * unwinding. A send never reports whether the receiver has read its port: such an answer would let the
  * receiver signal the sender, a covert channel the output-consistency check finds.
  */
-import { Guards, productionGuards } from '../guards.js';
-import { defineCall, invariantObligations, noninterferenceObligations, type MachineDef, type Obligation } from '../obligation.js';
+import type { Guards } from '../guards.js';
+import { productionGuards } from '../guards.js';
+import {
+  defineCall,
+  integrityObligations,
+  invariantObligations,
+  noninterferenceObligations,
+  type MachineDef,
+  type Obligation,
+} from '../obligation.js';
 import type { Ops } from '../ops.js';
 import { array, bv, record, type Theory } from '../sorts.js';
 
@@ -31,7 +39,11 @@ export const PortsState = record({
 /** The flow policy: reflexive, Normal → Filter → Secure, not transitive. */
 export function mayFlow<T extends Theory>(o: Ops<T>, from: T['bv'], to: T['bv']): T['bool'] {
   const is = (x: T['bv'], d: number) => o.eq(x, o.lit(Dom, d));
-  return o.or(o.eq(from, to), o.and(is(from, NORMAL), is(to, FILTER)), o.and(is(from, FILTER), is(to, SECURE)));
+  return o.or(
+    o.eq(from, to),
+    o.and(is(from, NORMAL), is(to, FILTER)),
+    o.and(is(from, FILTER), is(to, SECURE)),
+  );
 }
 
 const SendArgs = record({ caller: Dom, to: Dom, word: Word });
@@ -54,7 +66,18 @@ export function portsMachine(g: Guards = productionGuards): MachineDef<typeof Po
         // neither check is a guard the proofs can miss, so only the policy is a (mutation-tested) guard.
         const ok = o.and(valid(o, a.to), g.check(o, 'send.policy', mayFlow(o, a.caller, a.to)));
         const next = { ...s, port: o.store(s.port, a.to, a.word), from: o.store(s.from, a.to, a.caller) };
-        return { state: o.ite(ok, () => next, () => s), ret: o.ite(ok, () => o.lit(Status, OK), () => o.lit(Status, EPERM)) };
+        return {
+          state: o.ite(
+            ok,
+            () => next,
+            () => s,
+          ),
+          ret: o.ite(
+            ok,
+            () => o.lit(Status, OK),
+            () => o.lit(Status, EPERM),
+          ),
+        };
       }),
       receive: defineCall(PortsState, CallerArgs, (o, s, a) => ({
         state: s,
@@ -69,7 +92,11 @@ export function portsMachine(g: Guards = productionGuards): MachineDef<typeof Po
 }
 
 /** What domain u sees: its own port, its sender, and its scratch state. */
-export function observe<T extends Theory>(o: Ops<T>, s: { port: T['arr']; from: T['arr']; local: T['arr'] }, u: T['bv']) {
+export function observe<T extends Theory>(
+  o: Ops<T>,
+  s: { port: T['arr']; from: T['arr']; local: T['arr'] },
+  u: T['bv'],
+) {
   return { port: o.select(s.port, u), from: o.select(s.from, u), local: o.select(s.local, u) };
 }
 
@@ -77,8 +104,19 @@ export function portsObligations(prefix: string, g: Guards = productionGuards): 
   const m = portsMachine(g);
   return [
     ...invariantObligations(`${prefix}/ports`, m, (o, s) => ({
-      'senders are domains': o.all(NDOMAINS, (d) => o.ult(o.select(s.from, o.lit(Dom, d)), o.lit(Dom, NDOMAINS))),
+      'senders are domains': o.all(NDOMAINS, (d) =>
+        o.ult(o.select(s.from, o.lit(Dom, d)), o.lit(Dom, NDOMAINS)),
+      ),
     })),
+    // A domain writes only its own scratch state and the ports the policy lets it reach.
+    ...integrityObligations(`${prefix}/ports`, {
+      machine: m,
+      actor: (_o, _call, _s, args) => args['caller'],
+      mayWrite: (o, _s, actor, at) =>
+        at.field === 'local'
+          ? o.eq(actor, o.lit(Dom, at.index ?? 0))
+          : mayFlow(o, actor, o.lit(Dom, at.index ?? 0)),
+    }),
     ...noninterferenceObligations(`${prefix}/ports`, {
       machine: m,
       domain: Dom,

@@ -54,7 +54,9 @@ export class Cvc5Backend implements Backend {
   private run(request: SolveRequest): Promise<SolveAnswer> {
     const start = performance.now();
     return new Promise((resolve) => {
-      const child = spawn(this.binary, ['--lang=smt2', '--produce-models'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(this.binary, ['--lang=smt2', '--produce-models'], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       this.children.add(child);
       let out = '';
       let err = '';
@@ -74,13 +76,18 @@ export class Cvc5Backend implements Backend {
         clearTimeout(timer);
         this.children.delete(child);
         const ms = performance.now() - start;
-        if (timedOut) return resolve({ status: 'timeout', reason: `no answer within ${request.timeoutMs} ms`, ms });
+        if (timedOut)
+          return resolve({ status: 'timeout', reason: `no answer within ${request.timeoutMs} ms`, ms });
         const first = out.trimStart().split('\n')[0] ?? '';
         const status = statusOf(first);
         if (status === 'error') return resolve({ status, reason: (out + err).trim().slice(0, 2000), ms });
         if (status === 'unknown') {
           const info = parseSExprs(out).find((e) => Array.isArray(e) && e[0] === ':reason-unknown');
-          return resolve({ status, reason: Array.isArray(info) ? String(info[1]) : 'cvc5 answered unknown', ms });
+          return resolve({
+            status,
+            reason: Array.isArray(info) ? String(info[1]) : 'cvc5 answered unknown',
+            ms,
+          });
         }
         if (status === 'unsat') return resolve({ status, ms });
         const rest = out.trimStart().slice(first.length);
@@ -89,7 +96,9 @@ export class Cvc5Backend implements Backend {
       const names = request.variables.map((v) => `|${v}|`).join(' ');
       const tail = request.variables.length > 0 ? `(get-value (${names}))\n` : '';
       child.stdin.on('error', () => undefined);
-      child.stdin.end(`${optionsPrefix(request.rlimit)}${request.text}(check-sat)\n(get-info :reason-unknown)\n${tail}`);
+      child.stdin.end(
+        `${optionsPrefix(request.rlimit)}${request.text}(check-sat)\n(get-info :reason-unknown)\n${tail}`,
+      );
     });
   }
 

@@ -10,7 +10,13 @@ import { optionsPrefix, statusOf, type SolveAnswer } from './backend.js';
 import { parseModel } from '../smtlib.js';
 
 export type WorkerRequest =
-  | { readonly type: 'solve'; readonly id: number; readonly text: string; readonly variables: readonly string[]; readonly rlimit: number }
+  | {
+      readonly type: 'solve';
+      readonly id: number;
+      readonly text: string;
+      readonly variables: readonly string[];
+      readonly rlimit: number;
+    }
   | { readonly type: 'close' };
 
 export type WorkerReply =
@@ -20,7 +26,13 @@ export type WorkerReply =
 const port = parentPort;
 if (!port) throw new Error('z3-worker must run in a worker thread');
 
-const api = await init();
+// killThreads at shutdown makes emscripten report messages from the threads it just stopped; nothing else
+// of interest goes to its stderr (solver errors come back in the SMT-LIB answer).
+const api = await init({
+  printErr: (text: string) => {
+    if (!text.includes('terminated worker')) process.stderr.write(`z3: ${text}\n`);
+  },
+});
 const { Z3 } = api;
 
 interface Emscripten {
@@ -60,13 +72,17 @@ async function solve(text: string, variables: readonly string[], rlimit: number)
     const out = await evalSmtlib(ctx, `${optionsPrefix(rlimit)}${text}(check-sat)\n`);
     const lines = out.trim().split('\n');
     const status = statusOf(lines[lines.length - 1] ?? '');
-    if (status === 'error') return { status, reason: out.trim().slice(0, 2000), ms: performance.now() - start };
+    if (status === 'error')
+      return { status, reason: out.trim().slice(0, 2000), ms: performance.now() - start };
     const ms = performance.now() - start;
     if (status === 'sat') {
       const model: Record<string, number | boolean> = {};
       // get-value in chunks keeps each answer string small.
       for (let k = 0; k < variables.length; k += 512) {
-        const names = variables.slice(k, k + 512).map((v) => `|${v}|`).join(' ');
+        const names = variables
+          .slice(k, k + 512)
+          .map((v) => `|${v}|`)
+          .join(' ');
         const values = await evalSmtlib(ctx, `(get-value (${names}))`);
         for (const [name, value] of parseModel(values)) model[name] = value;
       }

@@ -34,7 +34,9 @@ export class Z3Pool implements Backend {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./z3-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 2048 } });
+    const worker = new Worker(new URL('./z3-worker.js', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: 2048 },
+    });
     const slot: Slot = { worker, ready: Promise.resolve(''), started: 0 };
     slot.ready = new Promise((resolve, reject) => {
       const onMessage = (m: WorkerReply): void => {
@@ -46,7 +48,8 @@ export class Z3Pool implements Backend {
       worker.on('message', onMessage);
       worker.once('error', (e) => {
         reject(e);
-        if (slot.job) this.finish(slot, { status: 'error', reason: `solver worker crashed: ${e.message}`, ms: 0 });
+        if (slot.job)
+          this.finish(slot, { status: 'error', reason: `solver worker crashed: ${e.message}`, ms: 0 });
       });
     });
     slot.ready.catch(() => undefined);
@@ -110,7 +113,11 @@ export class Z3Pool implements Backend {
     const fresh = this.spawn();
     this.slots[index] = fresh;
     delete slot.job;
-    job.resolve({ status: 'timeout', reason: `no answer within ${job.request.timeoutMs} ms`, ms: performance.now() - slot.started });
+    job.resolve({
+      status: 'timeout',
+      reason: `no answer within ${job.request.timeoutMs} ms`,
+      ms: performance.now() - slot.started,
+    });
     this.pump();
   }
 
