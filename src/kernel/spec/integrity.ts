@@ -213,7 +213,7 @@ export function integrityObligations(
     const inputs = record({ before: state, args: def.args });
     return {
       name: `${prefix}/integrity/${call}`,
-      kind: 'lemma',
+      kind: 'integrity',
       inputs,
       check: <T extends Theory>(o: Ops<T>, v: { before: KState<T>; args: Record<string, T['bv']> }) => {
         const x = new Kit(ctx, o);
