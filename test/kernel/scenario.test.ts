@@ -1,7 +1,7 @@
 /** The kernel core, concretely: the paths a real system takes, and the effects the runtime carries out. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { step } from '../../src/kernel/core/step.js';
+import { partitionView, runnablePartitions, step } from '../../src/kernel/core/step.js';
 import { bootTestSystem, expectCall, P, violations } from './fixture.js';
 
 test('the booted test system satisfies the invariant', () => {
@@ -242,4 +242,28 @@ test('step is persistent: the state before a call is unchanged', () => {
   assert.equal(step(s, 'region_alloc', { caller: P.ta1, region: 0 }).ret.name, 'OK');
   assert.equal(step(r.state, 'region_alloc', { caller: P.ta1, region: 0 }).ret.name, 'EBUSY');
   assert.equal(JSON.stringify(violations(s.tables)), before);
+});
+
+test('the views the runtime schedules from', () => {
+  const s = expectCall(bootTestSystem(), 'endpoint_receive', { caller: P.ta1, slot: 0 }, 'BLOCKED').state;
+  assert.deepEqual(runnablePartitions(s), [0, 2, 3, 4, 5, 6, 7]);
+  const r = expectCall(
+    s,
+    'smc',
+    { caller: P.nw, entry: 0, label: 9, mr0: 1, mr1: 2, mr2: 3, mr3: 4 },
+    'BLOCKED',
+  );
+  assert.deepEqual(partitionView(r.state, P.ta1), {
+    partition: P.ta1,
+    state: 'runnable',
+    domain: 1,
+    world: 'secure',
+    budget: 1000,
+    status: 0,
+    label: 9,
+    badge: 0,
+    mr: [1, 2, 3, 4],
+  });
+  assert.equal(partitionView(r.state, P.nw).state, 'blocked-reply');
+  assert.equal(partitionView(r.state, P.nw).world, 'non-secure');
 });

@@ -164,6 +164,44 @@ export function step(state: KernelState, call: CallName, args: CallArgs): StepRe
   };
 }
 
+/** What the runtime needs to know of a partition (to schedule it, to load its registers). */
+export interface PartitionView {
+  readonly partition: number;
+  readonly state: PartitionStateName;
+  readonly domain: number;
+  readonly world: 'secure' | 'non-secure';
+  readonly budget: number;
+  readonly status: number;
+  readonly label: number;
+  readonly badge: number;
+  readonly mr: readonly number[];
+}
+
+export function partitionView(s: KernelState, q: number): PartitionView {
+  const t = s.tables;
+  const domain = t.partDom.get(q);
+  const mr: number[] = [];
+  for (let i = 0; i < MRS; i++) mr.push(t.partMr.get(q * MRS + i));
+  return {
+    partition: q,
+    state: partitionStateNames[t.partState.get(q)] ?? 'free',
+    domain,
+    world: t.domWorld.get(domain) === 1 ? 'secure' : 'non-secure',
+    budget: t.partBudget.get(q),
+    status: t.partStatus.get(q),
+    label: t.partLabel.get(q),
+    badge: t.partBadge.get(q),
+    mr,
+  };
+}
+
+/** The partitions that may run now, in slot order. */
+export function runnablePartitions(s: KernelState): number[] {
+  const out: number[] = [];
+  for (let q = 0; q < s.profile.partitions; q++) if (s.tables.partState.get(q) === RUNNABLE) out.push(q);
+  return out;
+}
+
 /**
  * A request as the runtime receives it: the caller it serves, a call number and argument words a0… in
  * the table's order (the caller is not among them). Unknown numbers are ENOSYS.
