@@ -3,9 +3,14 @@
  * Targets are compared as ratios against baselines measured in the same invocation.
  */
 import os from 'node:os';
+import { netfilterBench } from './netfilter.js';
+import { netStackBench } from './net-stack.js';
+import { proofSuite } from './proof.js';
 import type { BenchSuite } from './suite.js';
+import { socSuite } from './soc.js';
+import { bootBench } from './boot.js';
 
-const suites: readonly BenchSuite[] = [];
+const suites: readonly BenchSuite[] = [socSuite, bootBench, netfilterBench, netStackBench, proofSuite];
 
 const wanted = process.argv.slice(2);
 const report: Record<string, unknown> = {

@@ -1,0 +1,231 @@
+/**
+ * Image recipes: a YAML file per board naming the signing key and, for each of the board's two images,
+ * its version, security counter and components (kind, name, file). `rampart image build` signs one
+ * recipe; `rampart image build-defaults` signs the recipe of every embedded default board with its
+ * development key. Paths in a recipe are relative to the recipe file. Format: docs/boot.md §"Recipes".
+ */
+import { readFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../common/errors.js';
+import { packagePath } from '../common/paths.js';
+import { DEFAULT_BOARDS, developmentKeyFor } from './defaults.js';
+import {
+  COMPONENT_KIND_CODES,
+  COMPONENT_NAME_PATTERN,
+  type ComponentInput,
+  type ComponentKind,
+  type ImageKind,
+  type ImageSpec,
+  type ImageVersion,
+} from './format.js';
+import { loadPrivateKey } from './keys.js';
+import { signImage } from './sign.js';
+
+/** "MAJOR.MINOR.REVISION" or "MAJOR.MINOR.REVISION+BUILD" (MCUboot's version fields). */
+export function parseVersion(text: string): ImageVersion | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,5})(?:\+(\d{1,10}))?$/.exec(text);
+  if (!m) return undefined;
+  const v = { major: Number(m[1]), minor: Number(m[2]), revision: Number(m[3]), build: Number(m[4] ?? 0) };
+  if (v.major > 0xff || v.minor > 0xff || v.revision > 0xffff || v.build > 0xffffffff) return undefined;
+  return v;
+}
+
+const componentKinds = Object.keys(COMPONENT_KIND_CODES) as [ComponentKind, ...ComponentKind[]];
+
+const RecipeComponent = z.strictObject({
+  kind: z.enum(componentKinds),
+  name: z.string().regex(COMPONENT_NAME_PATTERN, 'a name is 1..48 of [A-Za-z0-9._/-]'),
+  path: z.string().min(1),
+});
+
+const RecipeImage = z.strictObject({
+  version: z
+    .string()
+    .refine((s) => parseVersion(s) !== undefined, 'a version is MAJOR.MINOR.REVISION[+BUILD]'),
+  securityCounter: z.number().int().min(0).max(0xffffffff),
+  components: z.array(RecipeComponent).min(1),
+});
+
+const RecipeSchema = z.strictObject({
+  board: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a board name is lowercase letters, digits and dashes'),
+  key: z.string().min(1).optional(),
+  images: z.strictObject({ 'secure-bundle': RecipeImage, 'normal-world': RecipeImage }),
+});
+
+export type Recipe = z.infer<typeof RecipeSchema>;
+
+/** The two images of a board, ready to sign. */
+export interface BoardImageSpecs {
+  readonly board: string;
+  readonly secureBundle: ImageSpec;
+  readonly normalWorld: ImageSpec;
+}
+
+export interface BuiltBoardImages {
+  readonly board: string;
+  readonly secureBundle: Uint8Array;
+  readonly normalWorld: Uint8Array;
+}
+
+/** Loads and validates a recipe file; errors name the file, line and field. */
+export function loadRecipe(file: string): {
+  recipe: Recipe;
+  keyFile: string | undefined;
+  specs: BoardImageSpecs;
+} {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError('NO_RECIPE', `cannot read the recipe: ${(e as Error).message}`, { file });
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = first.linePos?.[0];
+    throw new InputError('BAD_RECIPE', first.message.split('\n')[0] ?? 'YAML error', {
+      file,
+      ...(pos ? { line: pos.line, column: pos.col } : {}),
+    });
+  }
+  const parsed = RecipeSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    const pos = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
+    const field = path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
+      .join('')
+      .replace(/^\./, '');
+    throw new InputError('BAD_RECIPE', issue.message, {
+      file,
+      ...(pos ? { line: pos.line, column: pos.col } : {}),
+      ...(field ? { field } : {}),
+    });
+  }
+  const recipe = parsed.data;
+  const base = dirname(resolve(file));
+  const spec = (kind: ImageKind): ImageSpec => {
+    const r = recipe.images[kind];
+    const components: ComponentInput[] = r.components.map((c, i) => {
+      const path = resolve(base, c.path);
+      try {
+        return { kind: c.kind, name: c.name, bytes: new Uint8Array(readFileSync(path)) };
+      } catch (e) {
+        throw new InputError('NO_COMPONENT', `cannot read ${path}: ${(e as Error).message}`, {
+          file,
+          field: `images.${kind}.components[${i}].path`,
+        });
+      }
+    });
+    return { kind, version: parseVersion(r.version)!, securityCounter: r.securityCounter, components };
+  };
+  return {
+    recipe,
+    keyFile: recipe.key === undefined ? undefined : resolve(base, recipe.key),
+    specs: { board: recipe.board, secureBundle: spec('secure-bundle'), normalWorld: spec('normal-world') },
+  };
+}
+
+/** Signs both images of a board. The builder the setup step calls once the layers supply components. */
+export function buildBoardImages(specs: BoardImageSpecs, keyPem: string, keyFile: string): BuiltBoardImages {
+  const { key } = loadPrivateKey(keyPem, keyFile);
+  return {
+    board: specs.board,
+    secureBundle: signImage(specs.secureBundle, key),
+    normalWorld: signImage(specs.normalWorld, key),
+  };
+}
+
+export const IMAGE_FILE_NAMES = {
+  secureBundle: 'secure-bundle.img',
+  normalWorld: 'normal-world.img',
+} as const;
+
+/** Writes OUT/<board>/secure-bundle.img and OUT/<board>/normal-world.img; returns their paths. */
+export function writeBoardImages(
+  outDir: string,
+  images: BuiltBoardImages,
+): { secureBundle: string; normalWorld: string } {
+  const dir = join(outDir, images.board);
+  mkdirSync(dir, { recursive: true });
+  const paths = {
+    secureBundle: join(dir, IMAGE_FILE_NAMES.secureBundle),
+    normalWorld: join(dir, IMAGE_FILE_NAMES.normalWorld),
+  };
+  writeFileSync(paths.secureBundle, images.secureBundle);
+  writeFileSync(paths.normalWorld, images.normalWorld);
+  return paths;
+}
+
+/** Reads the two images of a board as `writeBoardImages` wrote them into `dir`. */
+export function readBoardImages(dir: string, board: string): BuiltBoardImages {
+  const read = (name: string) => {
+    const file = join(dir, board, name);
+    try {
+      return new Uint8Array(readFileSync(file));
+    } catch (e) {
+      throw new InputError(
+        'IMAGE_UNREADABLE',
+        `cannot read the ${board} image: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+        { file },
+      );
+    }
+  };
+  return {
+    board,
+    secureBundle: read(IMAGE_FILE_NAMES.secureBundle),
+    normalWorld: read(IMAGE_FILE_NAMES.normalWorld),
+  };
+}
+
+/** Builds one recipe: the recipe's key, else the board's development key. */
+export function buildRecipe(
+  file: string,
+  outDir: string,
+  expectBoard?: string,
+): { board: string; paths: { secureBundle: string; normalWorld: string } } {
+  const { specs, keyFile: own } = loadRecipe(file);
+  if (expectBoard !== undefined && specs.board !== expectBoard)
+    throw new InputError('BAD_RECIPE', `this recipe is for board ${specs.board}, expected ${expectBoard}`, {
+      file,
+      field: 'board',
+    });
+  const dev = developmentKeyFor(specs.board);
+  const keyFile = own ?? (dev ? packagePath(dev.privateKey) : undefined);
+  if (!keyFile)
+    throw new InputError('NO_KEY', `board ${specs.board} has no development key: name a key in the recipe`, {
+      file,
+      field: 'key',
+    });
+  let pem: string;
+  try {
+    pem = readFileSync(keyFile, 'utf8');
+  } catch (e) {
+    throw new InputError('NO_KEY', `cannot read the signing key: ${(e as Error).message}`, { file: keyFile });
+  }
+  const images = buildBoardImages(specs, pem, keyFile);
+  return { board: specs.board, paths: writeBoardImages(outDir, images) };
+}
+
+export const DEFAULT_RECIPES_DIR = packagePath('images');
+export const DEFAULT_IMAGES_DIR = packagePath('.rampart', 'images');
+
+/** Builds `<board>.yaml` from `recipesDir` for every default board; every default board needs one. */
+export function buildDefaultImages(
+  recipesDir = DEFAULT_RECIPES_DIR,
+  outDir = DEFAULT_IMAGES_DIR,
+): { board: string; paths: { secureBundle: string; normalWorld: string } }[] {
+  const missing = DEFAULT_BOARDS.filter((b) => !existsSync(join(recipesDir, `${b}.yaml`)));
+  if (missing.length > 0)
+    throw new InputError(
+      'NO_RECIPE',
+      `no image recipe for ${missing.join(', ')} (expected ${missing.map((b) => `${b}.yaml`).join(', ')})`,
+      { file: recipesDir },
+    );
+  return DEFAULT_BOARDS.map((board) => buildRecipe(join(recipesDir, `${board}.yaml`), outDir, board));
+}

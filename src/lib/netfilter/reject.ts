@@ -1,0 +1,124 @@
+/**
+ * The packets the REJECT target sends back (net/ipv4/netfilter/nf_reject_ipv4.c, net/ipv4/icmp.c):
+ * a TCP RST (nf_send_reset) or an ICMP destination unreachable (nf_send_unreach → icmp_send).
+ * Like the kernel, no reply goes to a later fragment, to a RST, to an ICMP error (or unknown ICMP type),
+ * or to a packet whose checksum is wrong. Rate limiting of ICMP errors (icmp_ratelimit) is not modelled.
+ */
+import { encodeIcmp } from '../net/icmp.js';
+import { type Ipv4Packet, encodeIpv4 } from '../net/ipv4.js';
+import { encodeTcp, tcpChecksumOk } from '../net/tcp.js';
+import { udpChecksumOk } from '../net/udp.js';
+import { icmpChecksumOk } from '../net/icmp.js';
+import { u16, u32 } from '../net/wire.js';
+import { REJECT_ICMP_CODE, type RejectWith } from './names.js';
+
+/** Default TTL of replies (net.ipv4.ip_default_ttl). */
+const DEFAULT_TTL = 64;
+/** icmp_send quotes as much of the datagram as fits a 576-byte reply. */
+const ICMP_ERROR_MAX = 576;
+
+export interface RejectContext {
+  /** The datagram as received (header and payload). */
+  readonly datagram: Uint8Array;
+  readonly ip: Ipv4Packet;
+  /** Whether the packet arrived from outside (checksums are verified then). */
+  readonly incoming: boolean;
+  /** Source address of ICMP errors; default the rejected datagram's destination. */
+  readonly icmpSource?: number;
+}
+
+/** The reply datagram, or undefined when the kernel would send none. */
+export function rejectReply(kind: RejectWith, ctx: RejectContext): Uint8Array | undefined {
+  return kind === 'tcp-reset' ? tcpReset(ctx) : icmpUnreachable(REJECT_ICMP_CODE[kind], ctx);
+}
+
+function tcpReset({ ip }: RejectContext): Uint8Array | undefined {
+  if (ip.fragmentOffset !== 0 || ip.protocol !== 6) return undefined;
+  const th = ip.payload;
+  if (th.length < 20) return undefined;
+  const flags = th[13] ?? 0;
+  if (flags & 0x04) return undefined;
+  if (!tcpChecksumOk(th, { version: 4, src: ip.src, dst: ip.dst })) return undefined;
+  const doff = ((th[12] ?? 0) >>> 4) * 4;
+  const ackSet = (flags & 0x10) !== 0;
+  const seq = ackSet ? u32(th, 8) : 0;
+  const ack = ackSet
+    ? 0
+    : (u32(th, 4) + (flags & 0x02 ? 1 : 0) + (flags & 0x01 ? 1 : 0) + Math.max(0, th.length - doff)) >>> 0;
+  const segment = encodeTcp(
+    {
+      srcPort: u16(th, 2),
+      dstPort: u16(th, 0),
+      seq,
+      ack,
+      reserved: 0,
+      flags: ackSet ? 0x04 : 0x14,
+      window: 0,
+      urgentPointer: 0,
+      options: [],
+      payload: new Uint8Array(0),
+    },
+    { version: 4, src: ip.dst, dst: ip.src },
+  );
+  return encodeIpv4({
+    dscp: 0,
+    ecn: 0,
+    identification: 0,
+    reservedFlag: false,
+    dontFragment: true,
+    moreFragments: false,
+    fragmentOffset: 0,
+    ttl: DEFAULT_TTL,
+    protocol: 6,
+    src: ip.dst,
+    dst: ip.src,
+    options: [],
+    payload: segment,
+  });
+}
+
+function icmpUnreachable(
+  code: number,
+  { datagram, ip, incoming, icmpSource }: RejectContext,
+): Uint8Array | undefined {
+  if (ip.fragmentOffset !== 0) return undefined;
+  // nf_reject_verify_csum: only checksummed protocols are checked, and UDP only when it has one.
+  const ph = { version: 4 as const, src: ip.src, dst: ip.dst };
+  if (incoming) {
+    if (ip.protocol === 6 && !tcpChecksumOk(ip.payload, ph)) return undefined;
+    if (
+      ip.protocol === 17 &&
+      ip.payload.length >= 8 &&
+      u16(ip.payload, 6) !== 0 &&
+      !udpChecksumOk(ip.payload, ph)
+    )
+      return undefined;
+    if (ip.protocol === 1 && !icmpChecksumOk(ip.payload)) return undefined;
+  }
+  // icmp_send: never about an ICMP error or an unknown ICMP type; never to broadcast or multicast.
+  if (ip.protocol === 1) {
+    const type = ip.payload[0];
+    if (type === undefined || type > 18 || [3, 4, 5, 11, 12].includes(type)) return undefined;
+  }
+  if (ip.dst === 0xffffffff || ip.dst >>> 28 === 0xe || ip.src === 0 || ip.src >>> 28 === 0xe)
+    return undefined;
+  const quoted = datagram.subarray(0, Math.min(u16(datagram, 2), ICMP_ERROR_MAX - 28));
+  const tos = (ip.dscp << 2) | ip.ecn;
+  const icmp = encodeIcmp({ type: 3, code, rest: 0, payload: quoted });
+  return encodeIpv4({
+    // IPTOS_PREC_INTERNETCONTROL with the original TOS bits.
+    dscp: ((tos & 0x1e) | 0xc0) >>> 2,
+    ecn: 0,
+    identification: 0,
+    reservedFlag: false,
+    dontFragment: false,
+    moreFragments: false,
+    fragmentOffset: 0,
+    ttl: DEFAULT_TTL,
+    protocol: 1,
+    src: icmpSource ?? ip.dst,
+    dst: ip.src,
+    options: [],
+    payload: icmp,
+  });
+}
