@@ -3,6 +3,7 @@
  * Targets are compared as ratios against baselines measured in the same invocation.
  */
 import os from 'node:os';
+import { kernelBench } from './kernel.js';
 import { netfilterBench } from './netfilter.js';
 import { netStackBench } from './net-stack.js';
 import { proofSuite } from './proof.js';
@@ -10,7 +11,14 @@ import type { BenchSuite } from './suite.js';
 import { socSuite } from './soc.js';
 import { bootBench } from './boot.js';
 
-const suites: readonly BenchSuite[] = [socSuite, bootBench, netfilterBench, netStackBench, proofSuite];
+const suites: readonly BenchSuite[] = [
+  socSuite,
+  bootBench,
+  netfilterBench,
+  netStackBench,
+  proofSuite,
+  kernelBench,
+];
 
 const wanted = process.argv.slice(2);
 const report: Record<string, unknown> = {

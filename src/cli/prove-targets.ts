@@ -6,4 +6,5 @@ import type { ProofTarget } from '../proof/obligation.js';
 
 export const proofTargets: Readonly<Record<string, () => Promise<ProofTarget>>> = {
   examples: async () => (await import('../proof/examples/index.js')).target,
+  kernel: async () => (await import('../kernel/spec/target.js')).target,
 };

@@ -4,6 +4,7 @@ import { boardsCommand } from './boards.js';
 import { bootCommand } from './boot.js';
 import { imageCommands } from './image.js';
 import { fwCheck, fwReplay } from './fw.js';
+import { kernelCallsCommand } from './kernel.js';
 import { proveCommand } from './prove.js';
 
 export const commands: readonly Command[] = [
@@ -13,4 +14,5 @@ export const commands: readonly Command[] = [
   fwCheck,
   fwReplay,
   proveCommand,
+  kernelCallsCommand,
 ];
