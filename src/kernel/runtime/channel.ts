@@ -13,6 +13,7 @@
  *   11..18       results r0..r7
  *   19 IN_LENGTH  payload bytes the partition sends
  *   20 OUT_LENGTH payload bytes the kernel returns
+ *   21 CONTROL    non-zero when the kernel has posted messages on the partition's control port
  *   bytes 128..  payload area (PAYLOAD_BYTES)
  *
  * The kernel never trusts a length it reads: lengths are clamped to the payload area.
@@ -24,6 +25,7 @@ export const ARGS = 3;
 export const RESULTS = 11;
 export const IN_LENGTH = 19;
 export const OUT_LENGTH = 20;
+export const CONTROL = 21;
 export const ARG_COUNT = 8;
 export const RESULT_COUNT = 8;
 export const PAYLOAD_OFFSET = 128;
@@ -89,6 +91,11 @@ export class KernelChannel {
     };
   }
 
+  /** Tells the partition to drain its control port before it next returns from a call. */
+  flagControl(): void {
+    Atomics.store(this.words, CONTROL, 1);
+  }
+
   /** Writes the reply and wakes the partition. */
   reply(results: ArrayLike<number>, payload?: Uint8Array): void {
     const w = this.words;
@@ -109,6 +116,11 @@ export class PartitionChannel {
   constructor(buffer: SharedArrayBuffer) {
     this.words = new Int32Array(buffer, 0, PAYLOAD_OFFSET / 4);
     this.bytes = new Uint8Array(buffer, PAYLOAD_OFFSET, PAYLOAD_BYTES);
+  }
+
+  /** Reads and clears the control flag. */
+  takeControlFlag(): boolean {
+    return Atomics.exchange(this.words, CONTROL, 0) !== 0;
   }
 
   /** Posts a request and blocks until the kernel replies. Returns the results (a fresh array). */

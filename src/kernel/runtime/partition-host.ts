@@ -2,9 +2,9 @@
  * Kernel-side handle on one partition's isolate: spawns the worker with its memory quota, exposes the
  * syscall channel, and stops the isolate. It decides nothing: the kernel core does.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { KernelChannel, createChannelBuffer } from './channel.js';
-import type { PartitionWorkerData } from './partition-worker.js';
+import type { MemoryControl, PartitionWorkerData } from './partition-worker.js';
 
 export interface PartitionSpec {
   readonly name: string;
@@ -26,20 +26,25 @@ const workerUrl = new URL('./partition-worker.js', import.meta.url);
 export class PartitionHost {
   readonly channel: KernelChannel;
   private readonly worker: Worker;
+  private readonly control: MessagePort;
   private exitInfo: PartitionExit | undefined;
 
   constructor(readonly spec: PartitionSpec) {
     const buffer = createChannelBuffer();
     this.channel = new KernelChannel(buffer);
+    const { port1, port2 } = new MessageChannel();
+    this.control = port1;
     const workerData: PartitionWorkerData = {
       name: spec.name,
       code: spec.code,
       channel: buffer,
+      control: port2,
       startCall: spec.startCall,
       exitCall: spec.exitCall,
     };
     this.worker = new Worker(workerUrl, {
       workerData,
+      transferList: [port2],
       resourceLimits: {
         maxOldGenerationSizeMb: spec.memoryQuotaMb,
         maxYoungGenerationSizeMb: Math.max(1, Math.min(16, Math.floor(spec.memoryQuotaMb / 4))),
@@ -86,9 +91,19 @@ export class PartitionHost {
     }
   }
 
+  /**
+   * Grants or withdraws a live view of non-secure memory. Only non-secure `SharedArrayBuffer`s can be
+   * posted (the type says so); secure memory is never handed to any isolate.
+   */
+  postMemory(control: MemoryControl): void {
+    this.control.postMessage(control);
+    this.channel.flagControl();
+  }
+
   /** Records why the partition ended (first reason wins) and stops its isolate. */
   stop(exit: PartitionExit): Promise<void> {
     this.exitInfo ??= exit;
+    this.control.close();
     return this.worker.terminate().then(() => undefined);
   }
 }
