@@ -8,7 +8,14 @@ const REPORT = 3;
 
 /** Serves one partition until it exits or overruns its budget; REPORT calls collect text payloads. */
 async function serve(code: string, budgetMs = 2000, memoryQuotaMb = 32) {
-  const host = new PartitionHost({ name: 't', code, memoryQuotaMb, startCall: START, exitCall: EXIT });
+  const host = new PartitionHost({
+    name: 't',
+    code,
+    memoryQuotaMb,
+    startCall: START,
+    exitCall: EXIT,
+    logCall: REPORT,
+  });
   const reports: string[] = [];
   // Booting the isolate (SES lockdown) is not charged to the partition: it ends with the start call.
   let budget = 10_000;

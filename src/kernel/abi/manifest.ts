@@ -6,12 +6,11 @@
  * Properties follow GP TEE Internal Core API §4.5 (gpd.ta.*).
  */
 import { z } from 'zod';
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { UUID_PATTERN } from './uuid.js';
 
 export const taManifestSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,47}$/, 'a name is lowercase letters, digits and dashes'),
-  uuid: z.string().regex(uuidPattern, 'a UUID is 8-4-4-4-12 lowercase hex digits (RFC 4122)'),
+  uuid: z.string().regex(UUID_PATTERN, 'a UUID is 8-4-4-4-12 lowercase hex digits (RFC 4122)'),
   description: z.string().max(200).optional(),
   version: z.string().max(32),
   /** GP TA properties: gpd.ta.singleInstance, multiSession, instanceKeepAlive. */
@@ -41,17 +40,4 @@ export type CheckedTaManifest = z.output<typeof taManifestSchema>;
 /** Manifest as bytes, for the image (stable key order). */
 export function encodeManifest(m: TaManifest): string {
   return JSON.stringify(taManifestSchema.parse(m), null, 2) + '\n';
-}
-
-/** UUID text → 16 bytes (RFC 4122 §4.1.2 byte order, as TEEC_UUID is sent on the wire). */
-export function uuidBytes(uuid: string): Uint8Array {
-  const hex = uuid.replace(/-/g, '');
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-export function uuidText(bytes: Uint8Array): string {
-  const h = Array.from(bytes.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

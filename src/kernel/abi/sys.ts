@@ -89,6 +89,6 @@ export function now(): bigint {
 
 /** The partition's boot information (names, its capability slots, the TEE directory…). */
 export function bootInfo<T = unknown>(): T {
-  const r = service('boot_info');
+  const r = serviceWithPayload('boot_info', new Uint8Array(0));
   return JSON.parse(decodeUtf8(r.payload)) as T;
 }

@@ -13,6 +13,7 @@ export interface PartitionSpec {
   readonly memoryQuotaMb: number;
   readonly startCall: number;
   readonly exitCall: number;
+  readonly logCall: number;
 }
 
 export type PartitionExit =
@@ -41,6 +42,7 @@ export class PartitionHost {
       control: port2,
       startCall: spec.startCall,
       exitCall: spec.exitCall,
+      logCall: spec.logCall,
     };
     this.worker = new Worker(workerUrl, {
       workerData,

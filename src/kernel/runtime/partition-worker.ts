@@ -7,6 +7,7 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import 'ses';
+import { encodeUtf8 } from '../../common/utf8.js';
 import { PartitionChannel } from './channel.js';
 
 export interface PartitionWorkerData {
@@ -20,6 +21,8 @@ export interface PartitionWorkerData {
   readonly startCall: number;
   /** Call the shim makes when the partition's code finished (status 0) or threw (status 1). */
   readonly exitCall: number;
+  /** Call the shim makes to put an uncaught exception on the partition's console before it exits. */
+  readonly logCall: number;
 }
 
 /** A grant or withdrawal of a live view on non-secure memory (Normal World partitions only). */
@@ -87,7 +90,14 @@ let status = 0;
 try {
   const compartment = new Compartment({ globals: { sys }, __options__: true });
   compartment.evaluate(data.code);
-} catch {
+} catch (e) {
   status = 1;
+  let text = 'uncaught exception';
+  try {
+    text = `uncaught: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+  } catch {
+    // an exception whose description itself throws: keep the generic text
+  }
+  call(data.logCall, [], encodeUtf8(text.slice(0, 1000)));
 }
 call(data.exitCall, [status]);

@@ -112,6 +112,8 @@ export class KernelRuntime {
   private readonly quantumNs: number;
   private served = 0;
   private unsubscribe: () => void;
+  /** Trusted applications by name, as the boot chain handed them over. */
+  private readonly programs = new Map<string, TrustedProgram>();
 
   constructor(private readonly options: RuntimeOptions) {
     const { system, machine } = options;
@@ -124,7 +126,12 @@ export class KernelRuntime {
       index,
       name: p.name,
       domain: p.domain,
-      program: p.program === undefined ? 'none' : p.program === 'normal-world' ? 'normal-world' : `ta:${p.program.ta}`,
+      program:
+        p.program === undefined
+          ? 'none'
+          : p.program === 'normal-world'
+            ? 'normal-world'
+            : `ta:${p.program.ta}`,
       budgetMs: p.budgetMs ?? 1000,
       memoryMb: p.memoryMb ?? 64,
       restart: 'never',
@@ -196,9 +203,18 @@ export class KernelRuntime {
       p.setup.regions.forEach((r, j) => {
         const region = idx(regionIndex, r.region);
         this.admin('region_alloc', { caller: i, region }, `${at}.regions[${j}]`);
-        if (r.map) this.admin('region_map', { caller: i, region, rights: rightsBits(r.map) }, `${at}.regions[${j}].map`);
+        if (r.map)
+          this.admin(
+            'region_map',
+            { caller: i, region, rights: rightsBits(r.map) },
+            `${at}.regions[${j}].map`,
+          );
         if (r.share)
-          this.admin('region_share', { caller: i, region, rights: rightsBits(r.share) }, `${at}.regions[${j}].share`);
+          this.admin(
+            'region_share',
+            { caller: i, region, rights: rightsBits(r.share) },
+            `${at}.regions[${j}].share`,
+          );
       });
       p.setup.devices.forEach((d, j) => {
         if (d.irq)
@@ -236,9 +252,13 @@ export class KernelRuntime {
 
   /** Attaches a verified trusted application to the slots that run it and starts their isolates. */
   startTrustedApplication(name: string, program: TrustedProgram): void {
+    this.programs.set(name, program);
     const slots = this.slots.filter((s) => s.program === `ta:${name}`);
     if (slots.length === 0)
-      throw new RampartError('NO_SLOT', `the system configuration runs no partition with trusted application '${name}'`);
+      throw new RampartError(
+        'NO_SLOT',
+        `the system configuration runs no partition with trusted application '${name}'`,
+      );
     for (const s of slots) {
       Object.assign(s, {
         budgetMs: program.manifest.quotas.budgetMs,
@@ -253,7 +273,8 @@ export class KernelRuntime {
   /** Starts the Normal World partition(s) with the verified Normal World code. */
   startNormalWorld(code: string): void {
     const slots = this.slots.filter((s) => s.program === 'normal-world');
-    if (slots.length === 0) throw new RampartError('NO_SLOT', 'the system configuration has no Normal World partition');
+    if (slots.length === 0)
+      throw new RampartError('NO_SLOT', 'the system configuration has no Normal World partition');
     for (const s of slots) {
       s.code = code;
       this.spawn(s);
@@ -268,6 +289,7 @@ export class KernelRuntime {
       memoryQuotaMb: s.memoryMb,
       startCall: services.start.number,
       exitCall: services.exit.number,
+      logCall: services.log.number,
     });
     s.exit = null;
     s.pending = undefined;
@@ -353,8 +375,18 @@ export class KernelRuntime {
       return;
     }
     const ns = this.chip.nonSecureBuffer(b.socRegion);
-    if (!ns.ok) throw new RampartError('MAP_SECURE', `refused to map ${b.socRegion} into a Normal World partition: ${ns.reason}`);
-    s.host.postMemory({ kind: 'map', region, buffer: ns.buffer as SharedArrayBuffer, offset: b.offset, size: b.size });
+    if (!ns.ok)
+      throw new RampartError(
+        'MAP_SECURE',
+        `refused to map ${b.socRegion} into a Normal World partition: ${ns.reason}`,
+      );
+    s.host.postMemory({
+      kind: 'map',
+      region,
+      buffer: ns.buffer as SharedArrayBuffer,
+      offset: b.offset,
+      size: b.size,
+    });
   }
 
   private zeroRegion(region: number): void {
@@ -495,17 +527,26 @@ export class KernelRuntime {
       domain: s.domain,
       world: worldOf(this.kernel.state, s.index),
       setup: mine?.setup ?? {},
-      regions: spec.regions.map((r, i) => ({ name: r.name, index: i, domain: r.domain, peer: r.peer ?? r.domain, kind: r.kind, size: this.backing(i)?.size ?? 0 })),
+      regions: spec.regions.map((r, i) => ({
+        name: r.name,
+        index: i,
+        domain: r.domain,
+        peer: r.peer ?? r.domain,
+        kind: r.kind,
+        size: this.backing(i)?.size ?? 0,
+      })),
       devices: spec.devices.map((d, i) => ({ name: d.name, index: i })),
       /** The TEE directory: which trusted application answers at which SMC entry. */
       smc: spec.smc.map((e) => {
         const server = serverOf(e.endpoint);
         const program = server?.program;
+        const ta = program && program !== 'normal-world' ? program.ta : null;
         return {
           entry: e.entry,
           endpoint: e.endpoint,
           domain: server?.domain ?? null,
-          ta: program && program !== 'normal-world' ? program.ta : null,
+          ta,
+          uuid: ta === null ? null : (this.programs.get(ta)?.manifest.uuid ?? null),
         };
       }),
     };
@@ -516,10 +557,17 @@ export class KernelRuntime {
     s.running = false;
     s.booting = false;
     s.pending = undefined;
-    void s.host?.stop(how === 'exited' || how === 'threw' ? { kind: 'exited', status: how === 'exited' ? 0 : 1 } : { kind: 'killed', reason: how });
+    void s.host?.stop(
+      how === 'exited' || how === 'threw'
+        ? { kind: 'exited', status: how === 'exited' ? 0 : 1 }
+        : { kind: 'killed', reason: how },
+    );
     s.host = undefined;
     // The core learns of it from the admin authority: stop (and, per policy, start again).
-    if (isRunnable(this.kernel.state, s.index) || partitionStateName(this.kernel.state, s.index).startsWith('blocked')) {
+    if (
+      isRunnable(this.kernel.state, s.index) ||
+      partitionStateName(this.kernel.state, s.index).startsWith('blocked')
+    ) {
       const r = this.kernel.call('partition_stop', { caller: ADMIN, target: s.index });
       this.apply(r.effects, undefined, undefined);
     }

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { InputError } from '../../common/errors.js';
-import { parseStructured, type Issue } from '../../common/structured.js';
+import { fieldPath, parseStructured, type Issue } from '../../common/structured.js';
 import type { KernelConfig, World } from '../core/config.js';
 import { profiles, R, W, X, type KernelProfile } from '../core/profile.js';
 
@@ -23,10 +23,7 @@ const world = z.enum(['secure', 'non-secure']);
 const rights = z.string().regex(/^r?w?x?$/, "rights are a subset of 'rwx' in that order");
 const uint = z.number().int().min(0).max(0xffffffff);
 
-const program = z.union([
-  z.strictObject({ ta: name }),
-  z.literal('normal-world'),
-]);
+const program = z.union([z.strictObject({ ta: name }), z.literal('normal-world')]);
 
 const setup = z.strictObject({
   /** endpoint_create(endpoint, slot) by the partition itself. */
@@ -128,12 +125,20 @@ export function rightsBits(text: string | undefined): number {
   return (text.includes('r') ? R : 0) | (text.includes('w') ? W : 0) | (text.includes('x') ? X : 0);
 }
 
-/** Parses and checks a system configuration; `manifests` are the trusted applications of the bundle. */
+/** What a configuration is checked against of a trusted application's manifest. */
+export interface ManifestCapabilities {
+  readonly capabilities: { readonly devices: readonly string[]; readonly regions: readonly string[] };
+}
+
+/**
+ * Parses and checks a system configuration. `manifests`, when given, are the trusted applications of
+ * the bundle; without them the per-application check is left to `checkManifest` as each arrives.
+ */
 export function loadSystemConfig(
   text: string,
   file: string,
   soc: SocView,
-  manifests: ReadonlyMap<string, { readonly capabilities: { readonly devices: readonly string[]; readonly regions: readonly string[] } }>,
+  manifests?: ReadonlyMap<string, ManifestCapabilities>,
 ): SystemConfig {
   const spec = parseStructured(text, {
     file,
@@ -144,6 +149,18 @@ export function loadSystemConfig(
   return resolve(spec, file, soc);
 }
 
+/** Refuses a configuration that gives trusted application `ta` a device or region its manifest does not name. */
+export function checkManifest(
+  system: SystemConfig,
+  ta: string,
+  manifest: ManifestCapabilities,
+  file: string,
+): void {
+  const issues = checkSetups(system.spec, new Map([[ta, manifest]]), (name) => name === ta);
+  const first = issues[0];
+  if (first) throw new InputError('SYSTEM_INVALID', first.message, { file, field: fieldPath(first.path) });
+}
+
 function indexOf(list: readonly { name: string }[]): Map<string, number> {
   return new Map(list.map((x, i) => [x.name, i]));
 }
@@ -151,7 +168,7 @@ function indexOf(list: readonly { name: string }[]): Map<string, number> {
 function checkSystem(
   s: SystemConfigSpec,
   soc: SocView,
-  manifests: ReadonlyMap<string, { readonly capabilities: { readonly devices: readonly string[]; readonly regions: readonly string[] } }>,
+  manifests: ReadonlyMap<string, ManifestCapabilities> | undefined,
 ): Issue[] {
   const issues: Issue[] = [];
   const at = (path: (string | number)[], message: string) => issues.push({ path, message });
@@ -165,11 +182,17 @@ function checkSystem(
   for (const f of ['domains', 'partitions', 'regions', 'endpoints', 'notifications', 'devices'] as const)
     unique(s[f], f);
   const domains = indexOf(s.domains);
-  const known = (set: ReadonlyMap<string, number>, what: string, v: string | undefined, path: (string | number)[]) => {
+  const known = (
+    set: ReadonlyMap<string, number>,
+    what: string,
+    v: string | undefined,
+    path: (string | number)[],
+  ) => {
     if (v !== undefined && !set.has(v)) at(path, `no ${what} named '${v}'`);
   };
   const worldOf = (d: string) => s.domains.find((x) => x.name === d)?.world;
-  if (s.domains[0]?.world !== 'secure') at(['domains', 0, 'world'], 'the first domain is the admin authority: secure');
+  if (s.domains[0]?.world !== 'secure')
+    at(['domains', 0, 'world'], 'the first domain is the admin authority: secure');
   s.flows.forEach(([a, b], i) => {
     known(domains, 'domain', a, ['flows', i, 0]);
     known(domains, 'domain', b, ['flows', i, 1]);
@@ -188,7 +211,10 @@ function checkSystem(
     const dev = soc.device(d.name);
     if (!dev) return at(['devices', i, 'name'], `the chip has no device '${d.name}'`);
     if (worldOf(d.domain) !== undefined && dev.world === 'secure' && worldOf(d.domain) !== 'secure')
-      at(['devices', i, 'domain'], `'${d.name}' is a secure device (TZPC); domain '${d.domain}' is non-secure`);
+      at(
+        ['devices', i, 'domain'],
+        `'${d.name}' is a secure device (TZPC); domain '${d.domain}' is non-secure`,
+      );
   });
 
   // Regions: backed by SoC memory of the right world, inside it, not overlapping one another.
@@ -198,7 +224,8 @@ function checkSystem(
     known(domains, 'domain', r.peer, ['regions', i, 'peer']);
     if (r.kind === 'device') {
       if (r.device === undefined) return at(['regions', i], 'a device window names its device');
-      if (!s.devices.some((d) => d.name === r.device)) at(['regions', i, 'device'], `no device named '${r.device}'`);
+      if (!s.devices.some((d) => d.name === r.device))
+        at(['regions', i, 'device'], `no device named '${r.device}'`);
       return;
     }
     if (r.memory === undefined) return at(['regions', i], 'a memory region names its SoC memory');
@@ -206,7 +233,10 @@ function checkSystem(
     if (!mem) return at(['regions', i, 'memory'], `the chip has no memory region '${r.memory}'`);
     const size = r.size ?? mem.size - r.offset;
     if (size <= 0 || r.offset + size > mem.size)
-      return at(['regions', i, 'size'], `[0x${r.offset.toString(16)}, +0x${size.toString(16)}) does not fit '${r.memory}' (0x${mem.size.toString(16)} bytes)`);
+      return at(
+        ['regions', i, 'size'],
+        `[0x${r.offset.toString(16)}, +0x${size.toString(16)}) does not fit '${r.memory}' (0x${mem.size.toString(16)} bytes)`,
+      );
     const list = windows.get(r.memory) ?? [];
     const clash = list.find((w) => r.offset < w.to && w.from < r.offset + size);
     if (clash) at(['regions', i, 'offset'], `overlaps region '${s.regions[clash.i]?.name}' in '${r.memory}'`);
@@ -214,8 +244,14 @@ function checkSystem(
     windows.set(r.memory, list);
     const w = mem.world;
     const domWorld = worldOf(r.domain);
-    if (w === 'secure' && (domWorld === 'non-secure' || (r.peer !== undefined && worldOf(r.peer) === 'non-secure')))
-      at(['regions', i, 'memory'], `'${r.memory}' is secure memory (TZASC); a non-secure domain may not hold it`);
+    if (
+      w === 'secure' &&
+      (domWorld === 'non-secure' || (r.peer !== undefined && worldOf(r.peer) === 'non-secure'))
+    )
+      at(
+        ['regions', i, 'memory'],
+        `'${r.memory}' is secure memory (TZASC); a non-secure domain may not hold it`,
+      );
   });
 
   // SMC entries and grants name existing objects.
@@ -227,29 +263,49 @@ function checkSystem(
     known(partitions, 'partition', g.to.partition, ['grants', i, 'to', 'partition']);
   });
 
-  // Partition setups: existing objects, and within the trusted application's manifest.
+  issues.push(...checkSetups(s, manifests, () => true));
+  return issues;
+}
+
+/** Partition setups name existing objects, and stay within their trusted application's manifest. */
+function checkSetups(
+  s: SystemConfigSpec,
+  manifests: ReadonlyMap<string, ManifestCapabilities> | undefined,
+  which: (ta: string) => boolean,
+): Issue[] {
+  const issues: Issue[] = [];
+  const at = (path: (string | number)[], message: string) => issues.push({ path, message });
+  const known = (set: ReadonlyMap<string, number>, what: string, v: string, path: (string | number)[]) => {
+    if (!set.has(v)) at(path, `no ${what} named '${v}'`);
+  };
+  const endpoints = indexOf(s.endpoints);
   const regions = indexOf(s.regions);
   const notifications = indexOf(s.notifications);
   const devices = indexOf(s.devices);
   s.partitions.forEach((p, i) => {
-    const manifest = p.program && p.program !== 'normal-world' ? manifests.get(p.program.ta) : undefined;
-    if (p.program && p.program !== 'normal-world' && !manifest)
-      at(['partitions', i, 'program', 'ta'], `the secure bundle has no trusted application '${p.program.ta}'`);
-    p.setup.endpoints.forEach((e, j) => known(endpoints, 'endpoint', e.endpoint, ['partitions', i, 'setup', 'endpoints', j, 'endpoint']));
+    const ta = p.program && p.program !== 'normal-world' ? p.program.ta : undefined;
+    if (ta !== undefined && !which(ta)) return;
+    const manifest = ta === undefined ? undefined : manifests?.get(ta);
+    if (ta !== undefined && manifests && !manifest)
+      at(['partitions', i, 'program', 'ta'], `the secure bundle has no trusted application '${ta}'`);
+    const setup = ['partitions', i, 'setup'];
+    p.setup.endpoints.forEach((e, j) =>
+      known(endpoints, 'endpoint', e.endpoint, [...setup, 'endpoints', j, 'endpoint']),
+    );
     p.setup.notifications.forEach((n, j) =>
-      known(notifications, 'notification', n.notification, ['partitions', i, 'setup', 'notifications', j, 'notification']),
+      known(notifications, 'notification', n.notification, [...setup, 'notifications', j, 'notification']),
     );
     p.setup.regions.forEach((r, j) => {
-      const path = ['partitions', i, 'setup', 'regions', j, 'region'];
+      const path = [...setup, 'regions', j, 'region'];
       known(regions, 'region', r.region, path);
       if (manifest && !manifest.capabilities.regions.includes(r.region))
-        at(path, `trusted application '${manifest === undefined ? '' : (p.program as { ta: string }).ta}' does not name region '${r.region}' in its manifest`);
+        at(path, `trusted application '${ta}' does not name region '${r.region}' in its manifest`);
     });
     p.setup.devices.forEach((d, j) => {
-      const path = ['partitions', i, 'setup', 'devices', j, 'device'];
+      const path = [...setup, 'devices', j, 'device'];
       known(devices, 'device', d.device, path);
       if (manifest && !manifest.capabilities.devices.includes(d.device))
-        at(path, `trusted application '${(p.program as { ta: string }).ta}' does not name device '${d.device}' in its manifest`);
+        at(path, `trusted application '${ta}' does not name device '${d.device}' in its manifest`);
     });
   });
   return issues;
@@ -268,11 +324,17 @@ function resolve(s: SystemConfigSpec, file: string, soc: SocView): SystemConfig 
     regions: s.regions.map((r) => ({
       domain: d(r.domain),
       ...(r.peer !== undefined ? { peer: d(r.peer) } : {}),
-      world: r.kind === 'device' ? deviceWorld(r.device as string) : (soc.region(r.memory as string)?.world ?? 'secure'),
+      world:
+        r.kind === 'device'
+          ? deviceWorld(r.device as string)
+          : (soc.region(r.memory as string)?.world ?? 'secure'),
       kind: r.kind,
       ...(r.kind === 'device' ? { device: deviceIndex.get(r.device as string) as number } : {}),
     })),
-    endpoints: s.endpoints.map((e) => ({ domain: d(e.domain), ...(e.peer !== undefined ? { peer: d(e.peer) } : {}) })),
+    endpoints: s.endpoints.map((e) => ({
+      domain: d(e.domain),
+      ...(e.peer !== undefined ? { peer: d(e.peer) } : {}),
+    })),
     notifications: s.notifications.map((e) => ({
       domain: d(e.domain),
       ...(e.peer !== undefined ? { peer: d(e.peer) } : {}),
@@ -280,7 +342,8 @@ function resolve(s: SystemConfigSpec, file: string, soc: SocView): SystemConfig 
     devices: s.devices.map((x) => ({ domain: d(x.domain), world: deviceWorld(x.name) })),
   };
   const profile = profiles[s.profile];
-  if (!profile) throw new InputError('SYSTEM_INVALID', `unknown profile '${s.profile}'`, { file, field: 'profile' });
+  if (!profile)
+    throw new InputError('SYSTEM_INVALID', `unknown profile '${s.profile}'`, { file, field: 'profile' });
   return {
     spec: s,
     profile,
