@@ -51,6 +51,26 @@ export function createChannelBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(CHANNEL_BYTES);
 }
 
+/**
+ * The kernel side of the doorbell: waits until any partition rang since `seen` (or `timeoutMs` passed);
+ * returns the doorbell's current count.
+ */
+export class Doorbell {
+  readonly buffer = new SharedArrayBuffer(4);
+  private readonly word = new Int32Array(this.buffer, 0, 1);
+
+  get count(): number {
+    return Atomics.load(this.word, 0);
+  }
+
+  wait(seen: number, timeoutMs: number): number {
+    for (let i = 0; i < SPINS; i++)
+      if (Atomics.load(this.word, 0) !== seen) return Atomics.load(this.word, 0);
+    Atomics.wait(this.word, 0, seen, timeoutMs);
+    return Atomics.load(this.word, 0);
+  }
+}
+
 /** Kernel side of one partition's channel. */
 export class KernelChannel {
   private readonly words: Int32Array;
@@ -112,10 +132,13 @@ export class KernelChannel {
 export class PartitionChannel {
   private readonly words: Int32Array;
   private readonly bytes: Uint8Array;
+  private readonly doorbell: Int32Array | undefined;
 
-  constructor(buffer: SharedArrayBuffer) {
+  /** `doorbell`: one word shared by all partitions of a kernel, rung with every request (free-running mode). */
+  constructor(buffer: SharedArrayBuffer, doorbell?: SharedArrayBuffer) {
     this.words = new Int32Array(buffer, 0, PAYLOAD_OFFSET / 4);
     this.bytes = new Uint8Array(buffer, PAYLOAD_OFFSET, PAYLOAD_BYTES);
+    this.doorbell = doorbell ? new Int32Array(doorbell, 0, 1) : undefined;
   }
 
   /** Reads and clears the control flag. */
@@ -138,6 +161,10 @@ export class PartitionChannel {
     Atomics.add(w, SEQUENCE, 1);
     Atomics.store(w, STATE, REQUEST);
     Atomics.notify(w, STATE);
+    if (this.doorbell) {
+      Atomics.add(this.doorbell, 0, 1);
+      Atomics.notify(this.doorbell, 0);
+    }
     let spins = 0;
     while (Atomics.load(w, STATE) === REQUEST) {
       if (++spins > SPINS) Atomics.wait(w, STATE, REQUEST);

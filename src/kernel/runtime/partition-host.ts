@@ -14,6 +14,7 @@ export interface PartitionSpec {
   readonly startCall: number;
   readonly exitCall: number;
   readonly logCall: number;
+  readonly doorbell?: SharedArrayBuffer;
 }
 
 export type PartitionExit =
@@ -43,6 +44,7 @@ export class PartitionHost {
       startCall: spec.startCall,
       exitCall: spec.exitCall,
       logCall: spec.logCall,
+      ...(spec.doorbell ? { doorbell: spec.doorbell } : {}),
     };
     this.worker = new Worker(workerUrl, {
       workerData,

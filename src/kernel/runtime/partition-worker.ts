@@ -15,6 +15,8 @@ export interface PartitionWorkerData {
   /** JavaScript source of the partition, evaluated as a script in the compartment. */
   readonly code: string;
   readonly channel: SharedArrayBuffer;
+  /** Rung with every request when the kernel runs free (free-running mode). */
+  readonly doorbell?: SharedArrayBuffer;
   /** Where the kernel posts memory grants (read synchronously when the channel's CONTROL flag is set). */
   readonly control: MessagePort;
   /** Call the shim makes once the realm is locked down; the kernel's reply starts the partition. */
@@ -37,7 +39,7 @@ export type MemoryControl =
   | { readonly kind: 'unmap'; readonly region: number };
 
 const data = workerData as PartitionWorkerData;
-const channel = new PartitionChannel(data.channel);
+const channel = new PartitionChannel(data.channel, data.doorbell);
 const views = new Map<number, Uint8Array>();
 
 function drainControl(): void {

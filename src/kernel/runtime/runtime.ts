@@ -26,6 +26,7 @@ import { GRANT, RECV, SEND, SIGNAL, WAIT } from '../core/state.js';
 import type { CallName } from '../core/table.js';
 import { Monitor } from '../monitor/monitor.js';
 import { PartitionHost } from './partition-host.js';
+import { Doorbell } from './channel.js';
 import { rightsBits, type SystemConfig } from './system.js';
 import type { SyscallRequest } from './channel.js';
 
@@ -89,6 +90,8 @@ interface Slot {
   running: boolean;
   /** Its isolate is starting (lockdown, evaluation): not charged to its budget. */
   booting: boolean;
+  /** When it was last released (free-running mode's budget clock), in performance.now() ms. */
+  since: number;
   calls: number;
   restarts: number;
   exit: string | null;
@@ -112,6 +115,7 @@ export class KernelRuntime {
   private readonly quantumNs: number;
   private served = 0;
   private unsubscribe: () => void;
+  private readonly doorbell = new Doorbell();
   /** Trusted applications by name, as the boot chain handed them over. */
   private readonly programs = new Map<string, TrustedProgram>();
 
@@ -140,6 +144,7 @@ export class KernelRuntime {
       pending: undefined,
       running: false,
       booting: false,
+      since: 0,
       calls: 0,
       restarts: 0,
       exit: null,
@@ -290,6 +295,7 @@ export class KernelRuntime {
       startCall: services.start.number,
       exitCall: services.exit.number,
       logCall: services.log.number,
+      ...(this.mode === 'free-running' ? { doorbell: this.doorbell.buffer } : {}),
     });
     s.exit = null;
     s.pending = undefined;
@@ -582,29 +588,96 @@ export class KernelRuntime {
   // ---- the scheduling loop
 
   /** Runs the system until a limit is reached or nothing can make progress. */
-  async run(limits: RunLimits = {}): Promise<RunEnd> {
+  run(limits: RunLimits = {}): Promise<RunEnd> {
+    return this.mode === 'free-running' ? this.runFree(limits) : this.runUniprocessor(limits);
+  }
+
+  /** A limit reached, or undefined. */
+  private limitReached(limits: RunLimits, start: number): RunEnd | undefined {
+    if (limits.until?.()) return 'condition';
+    if (limits.maxCalls !== undefined && this.served - start >= limits.maxCalls) return 'calls';
+    if (limits.untilNs !== undefined && this.options.machine.clock.nowNs >= limits.untilNs) return 'time';
+    return undefined;
+  }
+
+  /**
+   * Nobody can run: move the hardware on to its next event (bounded by the time limit). Returns how the
+   * run ends if there is no such event, else undefined.
+   */
+  private idle(limits: RunLimits): RunEnd | undefined {
+    const clock = this.options.machine.clock;
+    const at = clock.nextEventNs;
+    if (limits.untilNs !== undefined && (at === undefined || at > limits.untilNs)) {
+      clock.runUntil(limits.untilNs);
+      return 'time';
+    }
+    if (at === undefined) return 'idle';
+    clock.runUntil(at);
+    return undefined;
+  }
+
+  private async runUniprocessor(limits: RunLimits): Promise<RunEnd> {
     const clock = this.options.machine.clock;
     const start = this.served;
     for (;;) {
-      if (limits.until?.()) return 'condition';
-      if (limits.maxCalls !== undefined && this.served - start >= limits.maxCalls) return 'calls';
-      if (limits.untilNs !== undefined && clock.nowNs >= limits.untilNs) return 'time';
+      const reached = this.limitReached(limits, start);
+      if (reached) return reached;
       this.deliverInterrupts();
       const next = this.slots.find((s) => s.host && s.booting) ?? this.ready.shift();
       if (!next) {
-        // Nobody can run: let the hardware move on to its next event, if any.
-        const at = clock.nextEventNs;
-        if (at === undefined || (limits.untilNs !== undefined && at > limits.untilNs)) {
-          if (limits.untilNs !== undefined && at === undefined) clock.runUntil(limits.untilNs);
-          return limits.untilNs !== undefined && at !== undefined ? 'time' : 'idle';
-        }
-        clock.runUntil(at);
+        const end = this.idle(limits);
+        if (end) return end;
         continue;
       }
       await this.activate(next);
       clock.runFor(this.quantumNs);
       // Yield to Node's event loop now and then (isolate exits, stream output).
       if (this.served % 256 === 0) await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  /** Every ready partition runs at once; requests are served as they come. */
+  private async runFree(limits: RunLimits): Promise<RunEnd> {
+    const clock = this.options.machine.clock;
+    const start = this.served;
+    let seen = this.doorbell.count;
+    for (let round = 0; ; round++) {
+      const reached = this.limitReached(limits, start);
+      if (reached) return reached;
+      this.deliverInterrupts();
+      const now = performance.now();
+      for (let s = this.ready.shift(); s; s = this.ready.shift()) {
+        if (!s.host || !s.pending) continue;
+        s.host.channel.reply(s.pending.results, s.pending.payload);
+        s.pending = undefined;
+        s.running = true;
+        s.since = now;
+      }
+      let served = 0;
+      for (const s of this.slots) {
+        if (!s.host || !s.running || !s.host.channel.hasRequest()) continue;
+        s.running = false;
+        s.booting = false;
+        this.handle(s, s.host.channel.takeRequest());
+        served++;
+      }
+      for (const s of this.slots) {
+        if (s.host?.exit) this.exited(s, s.host.exit.kind === 'killed' ? s.host.exit.reason : 'exited');
+        else if (s.host && s.running && !s.booting && now - s.since > s.budgetMs)
+          this.exited(s, 'cpu budget');
+      }
+      if (served > 0) {
+        clock.runFor(this.quantumNs * served);
+        continue;
+      }
+      if (this.ready.length > 0) continue;
+      if (!this.slots.some((s) => s.host && s.running)) {
+        const end = this.idle(limits);
+        if (end) return end;
+        continue;
+      }
+      seen = this.doorbell.wait(seen, 1);
+      if (round % 64 === 0) await new Promise<void>((r) => setImmediate(r));
     }
   }
 
@@ -618,6 +691,7 @@ export class KernelRuntime {
       host.channel.reply(results, payload);
     }
     s.running = true;
+    s.since = performance.now();
     // Booting (lockdown, evaluation of the code) is not charged to the budget.
     const event = await host.next(s.booting ? 30_000 : s.budgetMs);
     s.running = false;
