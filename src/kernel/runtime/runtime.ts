@@ -116,6 +116,8 @@ export class KernelRuntime {
   private served = 0;
   private unsubscribe: () => void;
   private readonly doorbell = new Doorbell();
+  /** Free-running mode: partitions that yielded, with their reply, until the others had a turn. */
+  private readonly yielded = new Map<Slot, { results: number[]; at: number; served: number }>();
   /** Trusted applications by name, as the boot chain handed them over. */
   private readonly programs = new Map<string, TrustedProgram>();
 
@@ -443,7 +445,13 @@ export class KernelRuntime {
     if (decoded.call === undefined) return this.reply(s, [decoded.code]);
     const r = this.kernel.call(decoded.call, decoded.args);
     this.apply(r.effects, s, req.payload);
-    if (r.ret.code !== E.BLOCKED) this.reply(s, [r.ret.code, r.ret.value]);
+    if (r.ret.code === E.BLOCKED) return;
+    // Free-running: a partition that yields waits until the others had a turn (see runFree).
+    if (decoded.call === 'yield' && this.mode === 'free-running' && r.ret.code === E.OK) {
+      this.yielded.set(s, { results: [r.ret.code, r.ret.value], at: performance.now(), served: this.served });
+      return;
+    }
+    this.reply(s, [r.ret.code, r.ret.value]);
   }
 
   private service(s: Slot, req: SyscallRequest): void {
@@ -665,6 +673,14 @@ export class KernelRuntime {
         if (s.host?.exit) this.exited(s, s.host.exit.kind === 'killed' ? s.host.exit.reason : 'exited');
         else if (s.host && s.running && !s.booting && now - s.since > s.budgetMs)
           this.exited(s, 'cpu budget');
+      }
+      // Release those that yielded once another partition made a call, after a millisecond, or when
+      // nobody else is running.
+      for (const [s, y] of this.yielded) {
+        if (this.served > y.served || now - y.at > 1 || !this.slots.some((o) => o !== s && o.host && o.running)) {
+          this.yielded.delete(s);
+          this.reply(s, y.results);
+        }
       }
       if (served > 0) {
         clock.runFor(this.quantumNs * served);

@@ -284,6 +284,8 @@ export class TeeContext {
       kcall('yield');
       reply = kcallWithPayload('smc', msg.payload, entry, msg.label, ...msg.mr);
     }
+    // The application died while serving (budget, quota, panic): the kernel cancelled the call.
+    if (reply.code === E.ECANCELED) throw new TeeError(TeeResult.ERROR_TARGET_DEAD, ReturnOrigin.TEE);
     if (reply.code !== E.OK)
       throw new TeeError(
         reply.code === E.ENORECV ? TeeResult.ERROR_BUSY : TeeResult.ERROR_COMMUNICATION,
