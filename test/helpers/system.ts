@@ -23,7 +23,7 @@ export interface TestSystemOptions {
   readonly chip?: string;
   readonly system: string;
   /** Trusted applications: name → manifest and source entry (e.g. `src/apps/hello/entry.ts`). */
-  readonly tas?: Readonly<Record<string, { manifest: TaManifest; entry: string }>>;
+  readonly tas?: Readonly<Record<string, { manifest: TaManifest; entry: string; prologue?: string }>>;
   /** Normal World program: a source entry, with a prologue (e.g. `const TEST = {…};`). */
   readonly normal?: { entry: string; prologue?: string };
   readonly mode?: SchedulingMode;
@@ -46,8 +46,16 @@ export function startSystem(o: TestSystemOptions): TestSystem {
   for (const [name, ta] of Object.entries(o.tas ?? {})) {
     const manifest = taManifestSchema.parse(ta.manifest);
     checkManifest(system, name, manifest, 'test');
-    runtime.startTrustedApplication(name, { manifest, code: bundleSource(ta.entry) });
+    runtime.startTrustedApplication(name, {
+      manifest,
+      code: `${ta.prologue ?? ''}\n${bundleSource(ta.entry)}`,
+    });
   }
-  if (o.normal) runtime.startNormalWorld(`${o.normal.prologue ?? ''}\n${bundleSource(o.normal.entry)}`);
+  if (o.normal) runtime.startNormalWorld(normalCode(o.normal));
   return { machine, runtime, logs };
+}
+
+/** A Normal World program's code: its prologue, then its bundle. */
+export function normalCode(n: { entry: string; prologue?: string }): string {
+  return `${n.prologue ?? ''}\n${bundleSource(n.entry)}`;
 }

@@ -96,11 +96,10 @@ interface Slot {
   restarts: number;
   exit: string | null;
   readonly log: string[];
-  /** Bytes of a line logged without its newline yet. */
-  partial: string;
 }
 
 const LOG_LINES_KEPT = 200;
+const LOG_LINE_MAX = 1000;
 const ADMIN = 0;
 
 export class KernelRuntime {
@@ -151,7 +150,6 @@ export class KernelRuntime {
       restarts: 0,
       exit: null,
       log: [],
-      partial: '',
     }));
     system.spec.devices.forEach((d, i) => {
       const line = this.chip.irqOf(d.name);
@@ -514,18 +512,13 @@ export class KernelRuntime {
     }
   }
 
+  /** Each log call is one line or more (split at newlines), each cut to LOG_LINE_MAX characters. */
   private appendLog(s: Slot, text: string): void {
-    const lines = (s.partial + text).split('\n');
-    s.partial = lines.pop() ?? '';
-    if (text.length > 0 && !text.endsWith('\n') && lines.length === 0) {
-      // A log call is a line unless it says otherwise.
-      lines.push(s.partial);
-      s.partial = '';
-    }
-    for (const line of lines) {
-      s.log.push(line);
+    for (const line of text.replace(/\n$/, '').split('\n')) {
+      const cut = line.length > LOG_LINE_MAX ? `${line.slice(0, LOG_LINE_MAX)}…` : line;
+      s.log.push(cut);
       if (s.log.length > LOG_LINES_KEPT) s.log.shift();
-      this.options.onLog?.(s.name, line);
+      this.options.onLog?.(s.name, cut);
     }
   }
 
@@ -677,7 +670,11 @@ export class KernelRuntime {
       // Release those that yielded once another partition made a call, after a millisecond, or when
       // nobody else is running.
       for (const [s, y] of this.yielded) {
-        if (this.served > y.served || now - y.at > 1 || !this.slots.some((o) => o !== s && o.host && o.running)) {
+        if (
+          this.served > y.served ||
+          now - y.at > 1 ||
+          !this.slots.some((o) => o !== s && o.host && o.running)
+        ) {
           this.yielded.delete(s);
           this.reply(s, y.results);
         }
