@@ -70,6 +70,8 @@ export interface PartitionReport {
   readonly calls: number;
   readonly restarts: number;
   readonly exit: string | null;
+  /** Each time its isolate stopped: why, and how long after it was last given the processor. */
+  readonly stops: readonly { reason: string; afterMs: number }[];
   readonly log: readonly string[];
 }
 
@@ -92,6 +94,12 @@ interface Slot {
   booting: boolean;
   /** When it was last released (free-running mode's budget clock), in performance.now() ms. */
   since: number;
+  /** Calls served in its current time slice (uniprocessor mode). */
+  slice: number;
+  /** Its last call was `yield`. */
+  yielding: boolean;
+  /** Why and when its isolate was stopped: milliseconds after it was last released (budget overruns). */
+  readonly stops: { reason: string; afterMs: number }[];
   calls: number;
   restarts: number;
   exit: string | null;
@@ -99,6 +107,8 @@ interface Slot {
 }
 
 const LOG_LINES_KEPT = 200;
+/** Calls a partition may make in a row before the next ready partition runs (uniprocessor mode). */
+const SLICE_CALLS = 64;
 const LOG_LINE_MAX = 1000;
 const ADMIN = 0;
 
@@ -146,6 +156,9 @@ export class KernelRuntime {
       running: false,
       booting: false,
       since: 0,
+      slice: 0,
+      yielding: false,
+      stops: [],
       calls: 0,
       restarts: 0,
       exit: null,
@@ -438,10 +451,12 @@ export class KernelRuntime {
   private handle(s: Slot, req: SyscallRequest): void {
     s.calls++;
     this.served++;
+    s.yielding = false;
     if (req.call >= 200) return this.service(s, req);
     const decoded = decodeRequest(s.index, req.call, req.args);
     if (decoded.call === undefined) return this.reply(s, [decoded.code]);
     const r = this.kernel.call(decoded.call, decoded.args);
+    s.yielding = decoded.call === 'yield';
     this.apply(r.effects, s, req.payload);
     if (r.ret.code === E.BLOCKED) return;
     // Free-running: a partition that yields waits until the others had a turn (see runFree).
@@ -561,6 +576,7 @@ export class KernelRuntime {
 
   private exited(s: Slot, how: string): void {
     s.exit = how;
+    s.stops.push({ reason: how, afterMs: performance.now() - s.since });
     s.running = false;
     s.booting = false;
     s.pending = undefined;
@@ -632,6 +648,13 @@ export class KernelRuntime {
       }
       await this.activate(next);
       clock.runFor(this.quantumNs);
+      // The partition that just ran keeps the processor for the rest of its time slice (so a server
+      // that replies goes straight back to its receive), unless it blocked or yielded.
+      const i = this.ready.indexOf(next);
+      if (i > 0 && !next.yielding && ++next.slice < SLICE_CALLS) {
+        this.ready.splice(i, 1);
+        this.ready.unshift(next);
+      } else next.slice = 0;
       // Yield to Node's event loop now and then (isolate exits, stream output).
       if (this.served % 256 === 0) await new Promise<void>((r) => setImmediate(r));
     }
@@ -731,6 +754,7 @@ export class KernelRuntime {
       calls: s.calls,
       restarts: s.restarts,
       exit: s.exit,
+      stops: s.stops.map((x) => ({ ...x })),
       log: [...s.log],
     }));
   }
