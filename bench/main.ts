@@ -7,6 +7,7 @@ import { kernelBench } from './kernel.js';
 import { netfilterBench } from './netfilter.js';
 import { netStackBench } from './net-stack.js';
 import { proofSuite } from './proof.js';
+import { runtimeBench } from './runtime.js';
 import type { BenchSuite } from './suite.js';
 import { socSuite } from './soc.js';
 import { bootBench } from './boot.js';
@@ -18,6 +19,7 @@ const suites: readonly BenchSuite[] = [
   netStackBench,
   proofSuite,
   kernelBench,
+  runtimeBench,
 ];
 
 const wanted = process.argv.slice(2);

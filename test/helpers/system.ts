@@ -28,6 +28,7 @@ export interface TestSystemOptions {
   readonly normal?: { entry: string; prologue?: string };
   readonly mode?: SchedulingMode;
   readonly seed?: number;
+  readonly onRequest?: (slot: number, call: number) => void;
 }
 
 export function startSystem(o: TestSystemOptions): TestSystem {
@@ -41,6 +42,7 @@ export function startSystem(o: TestSystemOptions): TestSystem {
     chip,
     system,
     ...(o.mode ? { mode: o.mode } : {}),
+    ...(o.onRequest ? { onRequest: o.onRequest } : {}),
     onLog: (partition, line) => logs.push({ partition, line, at: performance.now() }),
   });
   for (const [name, ta] of Object.entries(o.tas ?? {})) {

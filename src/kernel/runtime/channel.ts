@@ -44,7 +44,14 @@ export interface SyscallRequest {
   readonly payload: Uint8Array;
 }
 
-/** Spin this many times before sleeping in `Atomics.wait`: a round trip is a few microseconds. */
+/**
+ * How long to spin before sleeping in `Atomics.wait`: a futex wake-up costs tens of microseconds on a
+ * virtual machine, a round trip through a partition a few. The kernel spins for up to KERNEL_SPIN_MS (it
+ * has nothing else to do while a partition runs in uniprocessor mode); a partition spins SPINS loads
+ * only: on two cores, partitions that spin longer take the processor from the one that is working
+ * (measured: the SMC round trip got slower, bench/runtime.ts).
+ */
+const KERNEL_SPIN_MS = 0.2;
 const SPINS = 2000;
 
 export function createChannelBuffer(): SharedArrayBuffer {
@@ -84,7 +91,12 @@ export class KernelChannel {
   /** Waits until the partition posts a request; `false` on timeout. */
   waitForRequest(timeoutMs: number): boolean {
     for (let i = 0; i < SPINS; i++) if (Atomics.load(this.words, STATE) === REQUEST) return true;
-    const deadline = performance.now() + timeoutMs;
+    const start = performance.now();
+    const spinUntil = start + Math.min(KERNEL_SPIN_MS, timeoutMs);
+    while (performance.now() < spinUntil) {
+      for (let i = 0; i < 64; i++) if (Atomics.load(this.words, STATE) === REQUEST) return true;
+    }
+    const deadline = start + timeoutMs;
     for (;;) {
       if (Atomics.load(this.words, STATE) === REQUEST) return true;
       const left = deadline - performance.now();
@@ -165,10 +177,8 @@ export class PartitionChannel {
       Atomics.add(this.doorbell, 0, 1);
       Atomics.notify(this.doorbell, 0);
     }
-    let spins = 0;
-    while (Atomics.load(w, STATE) === REQUEST) {
-      if (++spins > SPINS) Atomics.wait(w, STATE, REQUEST);
-    }
+    for (let i = 0; i < SPINS && Atomics.load(w, STATE) === REQUEST; i++);
+    while (Atomics.load(w, STATE) === REQUEST) Atomics.wait(w, STATE, REQUEST);
     const results: number[] = [];
     for (let i = 0; i < RESULT_COUNT; i++) results.push(Atomics.load(w, RESULTS + i) >>> 0);
     const out = this.bytes.slice(0, clampLength(Atomics.load(w, OUT_LENGTH)));

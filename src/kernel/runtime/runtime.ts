@@ -47,6 +47,8 @@ export interface RuntimeOptions {
   readonly quantumNs?: number;
   /** Called with each line a partition logs. */
   readonly onLog?: (partition: string, line: string) => void;
+  /** Called with every request the runtime takes (benchmarks, tracing): slot and call number. */
+  readonly onRequest?: (slot: number, call: number) => void;
 }
 
 export interface RunLimits {
@@ -449,6 +451,7 @@ export class KernelRuntime {
   }
 
   private handle(s: Slot, req: SyscallRequest): void {
+    this.options.onRequest?.(s.index, req.call);
     s.calls++;
     this.served++;
     s.yielding = false;
@@ -656,7 +659,7 @@ export class KernelRuntime {
         this.ready.unshift(next);
       } else next.slice = 0;
       // Yield to Node's event loop now and then (isolate exits, stream output).
-      if (this.served % 256 === 0) await new Promise<void>((r) => setImmediate(r));
+      if (this.served % 4096 === 0) await new Promise<void>((r) => setImmediate(r));
     }
   }
 
