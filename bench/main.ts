@@ -7,11 +7,20 @@ import { kernelBench } from './kernel.js';
 import { netfilterBench } from './netfilter.js';
 import { netStackBench } from './net-stack.js';
 import { proofSuite } from './proof.js';
+import { runtimeBench } from './runtime.js';
 import type { BenchSuite } from './suite.js';
 import { socSuite } from './soc.js';
 import { bootBench } from './boot.js';
 
-const suites: readonly BenchSuite[] = [socSuite, bootBench, netfilterBench, netStackBench, proofSuite, kernelBench];
+const suites: readonly BenchSuite[] = [
+  socSuite,
+  bootBench,
+  netfilterBench,
+  netStackBench,
+  proofSuite,
+  kernelBench,
+  runtimeBench,
+];
 
 const wanted = process.argv.slice(2);
 const report: Record<string, unknown> = {

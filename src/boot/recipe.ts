@@ -6,10 +6,10 @@
  */
 import { readFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../common/errors.js';
 import { packagePath } from '../common/paths.js';
+import { parseStructured } from '../common/structured.js';
 import { DEFAULT_BOARDS, developmentKeyFor } from './defaults.js';
 import {
   COMPONENT_KIND_CODES,
@@ -81,33 +81,7 @@ export function loadRecipe(file: string): {
   } catch (e) {
     throw new InputError('NO_RECIPE', `cannot read the recipe: ${(e as Error).message}`, { file });
   }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  const first = doc.errors[0];
-  if (first) {
-    const pos = first.linePos?.[0];
-    throw new InputError('BAD_RECIPE', first.message.split('\n')[0] ?? 'YAML error', {
-      file,
-      ...(pos ? { line: pos.line, column: pos.col } : {}),
-    });
-  }
-  const parsed = RecipeSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-    const pos = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
-    const field = path
-      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
-      .join('')
-      .replace(/^\./, '');
-    throw new InputError('BAD_RECIPE', issue.message, {
-      file,
-      ...(pos ? { line: pos.line, column: pos.col } : {}),
-      ...(field ? { field } : {}),
-    });
-  }
-  const recipe = parsed.data;
+  const recipe = parseStructured(text, { file, schema: RecipeSchema, code: 'RECIPE' });
   const base = dirname(resolve(file));
   const spec = (kind: ImageKind): ImageSpec => {
     const r = recipe.images[kind];
@@ -191,10 +165,14 @@ export function buildRecipe(
 ): { board: string; paths: { secureBundle: string; normalWorld: string } } {
   const { specs, keyFile: own } = loadRecipe(file);
   if (expectBoard !== undefined && specs.board !== expectBoard)
-    throw new InputError('BAD_RECIPE', `this recipe is for board ${specs.board}, expected ${expectBoard}`, {
-      file,
-      field: 'board',
-    });
+    throw new InputError(
+      'RECIPE_INVALID',
+      `this recipe is for board ${specs.board}, expected ${expectBoard}`,
+      {
+        file,
+        field: 'board',
+      },
+    );
   const dev = developmentKeyFor(specs.board);
   const keyFile = own ?? (dev ? packagePath(dev.privateKey) : undefined);
   if (!keyFile)

@@ -1,6 +1,7 @@
 /** Every `rampart` subcommand, in the order `rampart help` lists them. One line per command module. */
 import type { Command } from '../command.js';
 import { boardsCommand } from './boards.js';
+import { demoHelloCommand } from './demo.js';
 import { bootCommand } from './boot.js';
 import { imageCommands } from './image.js';
 import { fwCheck, fwReplay } from './fw.js';
@@ -10,6 +11,7 @@ import { proveCommand } from './prove.js';
 export const commands: readonly Command[] = [
   boardsCommand,
   bootCommand,
+  demoHelloCommand,
   ...imageCommands,
   fwCheck,
   fwReplay,

@@ -13,14 +13,10 @@ import {
   type ChipSpec,
   type DeviceSpec,
 } from './schema.js';
+import type { Issue } from '../../common/structured.js';
 import { DIAG_ADDRESS } from '../nodes/vehicle-can.js';
 
-export interface BoardIssue {
-  readonly path: readonly (string | number)[];
-  readonly message: string;
-  /** Point at the key of the last path element rather than its value (e.g. an unknown field). */
-  readonly atKey?: boolean;
-}
+export type BoardIssue = Issue;
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 

@@ -3,15 +3,12 @@
  * (what a Hardened JavaScript compartment does not have), then runs a TCP transfer between two stacks.
  */
 import { parentPort } from 'node:worker_threads';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import 'ses';
-import { bundle } from './bundle.js';
+import { bundleSource } from '../../helpers/bundle.js';
 
 lockdown({ errorTaming: 'safe', overrideTaming: 'severe', consoleTaming: 'safe' });
 
 // 1. The stack bundled into one script and evaluated in a Compartment with no endowments at all.
-const dist = resolve(dirname(fileURLToPath(import.meta.url)), '../../../');
 const driver = `
 const { NetworkStack, Simulation } = __entry;
 const sim = new Simulation(5);
@@ -28,7 +25,7 @@ c.socket.close();
 sim.runUntil(() => ended, 600e9);
 return { received, ended, hasProcess: typeof process !== 'undefined', hasBuffer: typeof Buffer !== 'undefined' };
 `;
-const script = bundle(resolve(dist, 'src/lib/net/stack/index.js'), dist, driver);
+const script = `${bundleSource('src/lib/net/stack/index.ts', '__entry')}\n(function () {${driver}})();`;
 const compartment = new Compartment({ globals: {}, __options__: true });
 const inCompartment = compartment.evaluate(script) as Record<string, unknown>;
 

@@ -1,0 +1,94 @@
+/**
+ * The partition side of the syscall ABI: typed wrappers over the `sys` endowment, the only thing a
+ * partition's compartment receives. Bundled into every partition program (trusted applications and the
+ * Normal World alike); it holds no authority of its own.
+ */
+import { decodeUtf8, encodeUtf8 } from '../../common/utf8.js';
+import { callTable, type CallName } from '../core/table.js';
+import { E } from '../core/errors.js';
+import { Result, services, type ServiceName } from './services.js';
+
+/** The endowment's shape (src/kernel/runtime/partition-worker.ts). */
+export interface RawSys {
+  call(call: number, ...words: number[]): number[];
+  callWithPayload(
+    call: number,
+    payload: Uint8Array,
+    ...words: number[]
+  ): { results: number[]; payload: Uint8Array };
+  /** A live view of a non-secure region the partition maps (Normal World partitions only). */
+  memory(region: number): Uint8Array | undefined;
+}
+
+declare const sys: RawSys;
+
+/** What a call returned: its code and, for a woken partition, the message it was woken with. */
+export interface Reply {
+  readonly code: number;
+  readonly value: number;
+  readonly label: number;
+  readonly badge: number;
+  readonly mr: readonly [number, number, number, number];
+  /** Bytes that came with the reply (IPC payload, a memory copy, log acknowledgements are empty). */
+  readonly payload: Uint8Array;
+}
+
+const empty = new Uint8Array(0);
+
+function reply(results: readonly number[], payload: Uint8Array = empty): Reply {
+  return {
+    code: results[Result.CODE] ?? E.EINVAL,
+    value: results[Result.VALUE] ?? 0,
+    label: results[Result.LABEL] ?? 0,
+    badge: results[Result.BADGE] ?? 0,
+    mr: [
+      results[Result.MR0] ?? 0,
+      results[Result.MR0 + 1] ?? 0,
+      results[Result.MR0 + 2] ?? 0,
+      results[Result.MR0 + 3] ?? 0,
+    ],
+    payload,
+  };
+}
+
+/** A kernel-core call by name, arguments in the call table's order (without the caller). */
+export function kcall(name: CallName, ...words: number[]): Reply {
+  return reply(sys.call(callTable[name].number, ...words));
+}
+
+/** A kernel-core call that carries a payload (IPC: send, call, reply, smc). */
+export function kcallWithPayload(name: CallName, payload: Uint8Array, ...words: number[]): Reply {
+  const r = sys.callWithPayload(callTable[name].number, payload, ...words);
+  return reply(r.results, r.payload);
+}
+
+export function service(name: ServiceName, ...words: number[]): Reply {
+  return reply(sys.call(services[name].number, ...words));
+}
+
+export function serviceWithPayload(name: ServiceName, payload: Uint8Array, ...words: number[]): Reply {
+  const r = sys.callWithPayload(services[name].number, payload, ...words);
+  return reply(r.results, r.payload);
+}
+
+export function memoryView(region: number): Uint8Array | undefined {
+  return sys.memory(region);
+}
+
+// ---- conveniences used by every partition program
+
+export function log(text: string): void {
+  serviceWithPayload('log', encodeUtf8(text));
+}
+
+/** Virtual time in nanoseconds. */
+export function now(): bigint {
+  const r = service('clock');
+  return (BigInt(r.label >>> 0) << 32n) | BigInt(r.value >>> 0);
+}
+
+/** The partition's boot information (names, its capability slots, the TEE directory…). */
+export function bootInfo<T = unknown>(): T {
+  const r = serviceWithPayload('boot_info', new Uint8Array(0));
+  return JSON.parse(decodeUtf8(r.payload)) as T;
+}
