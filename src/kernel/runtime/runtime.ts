@@ -20,7 +20,7 @@ import { services } from '../abi/services.js';
 import type { CheckedTaManifest } from '../abi/manifest.js';
 import { E, codeName } from '../core/errors.js';
 import { isRunnable, mappedRights, ownsDevice, partitionStateName, worldOf } from '../core/query.js';
-import { R, W } from '../core/profile.js';
+import { R, W, kernelSorts } from '../core/profile.js';
 import { Kernel, decodeRequest, type Effect, type KernelRet } from '../core/step.js';
 import { GRANT, RECV, SEND, SIGNAL, WAIT } from '../core/state.js';
 import type { CallName } from '../core/table.js';
@@ -631,9 +631,23 @@ export class KernelRuntime {
       clock.runUntil(limits.untilNs);
       return 'time';
     }
-    if (at === undefined) return 'idle';
+    // Without a time limit, the run is over once no partition waits for something the hardware can
+    // bring (a notification, which interrupts signal): a CAN bus full of ECUs never falls silent.
+    if (at === undefined || (limits.untilNs === undefined && !this.waitsOnHardware())) return 'idle';
     clock.runUntil(at);
     return undefined;
+  }
+
+  /** Some partition is blocked on a notification that a device's interrupt is bound to. */
+  private waitsOnHardware(): boolean {
+    const t = this.kernel.state.tables;
+    const NONE = kernelSorts(this.kernel.profile).NONE;
+    for (let d = 0; d < this.kernel.profile.devices; d++) {
+      if (t.devOwner.get(d) === NONE) continue;
+      const n = t.devNtf.get(d);
+      if (n !== NONE && n < this.kernel.profile.notifications && t.ntfWaiter.get(n) !== NONE) return true;
+    }
+    return false;
   }
 
   private async runUniprocessor(limits: RunLimits): Promise<RunEnd> {
