@@ -6,7 +6,7 @@ import { packagePath } from '../../src/common/paths.js';
 import { discoverGuards } from '../../src/proof/mutation.js';
 import { callsMarkdown } from '../../src/kernel/core/docs.js';
 import { kernelCalls } from '../../src/kernel/core/machine.js';
-import { proofProfile } from '../../src/kernel/core/profile.js';
+import { profiles, proofProfile } from '../../src/kernel/core/profile.js';
 import {
   KernelStateRecord,
   commitRecord,
@@ -41,18 +41,20 @@ test('every call fits the syscall ABI: at most eight argument words besides the 
 test('every guard is named after its call, and the proofs mention every call', () => {
   const guards = discoverGuards((g) => kernelObligations(proofProfile, g));
   for (const g of guards) assert.ok((callNames as string[]).includes(g.slice(0, g.indexOf('.'))), g);
-  const names = new Set(kernelObligations(proofProfile).map((o) => o.name));
-  for (const n of callNames)
-    for (const kind of [
-      'invariant',
-      'refinement',
-      'integrity',
-      'world',
-      'output-consistency',
-      'step-consistency',
-      'local-respect',
-    ])
-      assert.ok(names.has(`kernel/${kind}/${n}`), `kernel/${kind}/${n}`);
+  for (const p of Object.values(profiles)) {
+    const names = new Set(kernelObligations(p).map((o) => o.name));
+    for (const n of callNames)
+      for (const kind of [
+        'invariant',
+        'refinement',
+        'integrity',
+        'world',
+        'output-consistency',
+        'step-consistency',
+        'local-respect',
+      ])
+        assert.ok(names.has(`kernel/${p.name}/${kind}/${n}`), `kernel/${p.name}/${kind}/${n}`);
+  }
 });
 
 test('decodeRequest: argument words in table order, the caller from the runtime, ENOSYS for unknown numbers', () => {
