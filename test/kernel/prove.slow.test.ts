@@ -8,8 +8,16 @@ import { profiles } from '../../src/kernel/core/profile.js';
 import { callNames } from '../../src/kernel/core/table.js';
 import { runCli } from '../helpers/cli.js';
 
+// The application profile's proof takes longer than CI's budget leaves (docs/kernel.md, "Profiles and
+// what they cost to prove"): it runs when asked for, and the skip says so.
+const longProofs: Readonly<Record<string, string>> = {
+  application:
+    'kernel/application takes about an hour on 2 cores (docs/kernel.md); set RAMPART_PROVE_APPLICATION=1 to run it',
+};
+
 for (const p of Object.values(profiles)) {
-  test(`rampart prove kernel/${p.name}: every obligation proven`, (t) => {
+  const skip = process.env['RAMPART_PROVE_APPLICATION'] === '1' ? undefined : longProofs[p.name];
+  test(`rampart prove kernel/${p.name}: every obligation proven`, { skip: skip ?? false }, (t) => {
     const r = runCli(['prove', `kernel/${p.name}`, '--json', '--no-cache', '--jobs', '2']);
     assert.equal(r.status, 0, r.stderr.slice(-2000) + r.stdout.slice(-4000));
     const out = JSON.parse(r.stdout) as {

@@ -38,10 +38,21 @@ import { specMachine } from './machine.js';
 import { kernelNoninterference } from './noninterference.js';
 import { worldObligations } from './world.js';
 
+/**
+ * The solver resource limit of a board profile's obligations: larger tables take more than the prover's
+ * default (which the proof profile, and the mutation check at that profile, keep).
+ */
+export const boardProfileRlimit = 400_000_000;
+
 export function kernelObligations(
   p: KernelProfile = proofProfile,
   g: Guards = productionGuards,
 ): Obligation[] {
+  const obligations = profileObligations(p, g);
+  return p === proofProfile ? obligations : obligations.map((ob) => ({ ...ob, rlimit: boardProfileRlimit }));
+}
+
+function profileObligations(p: KernelProfile, g: Guards): Obligation[] {
   const c = makeCtx(p, g);
   const m = kernelMachine(p, g);
   const prefix = `kernel/${p.name}`;
