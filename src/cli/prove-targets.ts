@@ -4,7 +4,18 @@
  */
 import type { ProofTarget } from '../proof/obligation.js';
 
+const kernel = () => import('../kernel/spec/target.js');
+const kernelProfile = (name: string) => async () =>
+  (await kernel()).profileTargets[`kernel/${name}`] as ProofTarget;
+
 export const proofTargets: Readonly<Record<string, () => Promise<ProofTarget>>> = {
   examples: async () => (await import('../proof/examples/index.js')).target,
-  kernel: async () => (await import('../kernel/spec/target.js')).target,
+  kernel: async () => (await kernel()).target,
+  // One kernel profile each (`kernel` is all of them).
+  'kernel/proof': kernelProfile('proof'),
+  'kernel/application': kernelProfile('application'),
+  'kernel/microcontroller': kernelProfile('microcontroller'),
 };
+
+/** What `rampart prove` proves when no target is named: every target, each obligation once. */
+export const defaultTargets: readonly string[] = ['examples', 'kernel'];

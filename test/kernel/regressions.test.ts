@@ -30,7 +30,7 @@ test('recorded counterexamples fail on their mutant and hold on the kernel', () 
   assert.ok(files.length >= 3);
   const production = kernelObligations(proofProfile);
   for (const { path, data } of files) {
-    assert.equal(data.target, 'kernel');
+    assert.equal(data.target, 'kernel/proof');
     const ob = production.find((o) => o.name === data.obligation);
     assert.ok(ob, `${path}: no obligation ${data.obligation}`);
     assert.notEqual(checkRegression(ob, data, path).code, 'still-failing', path);
@@ -49,7 +49,7 @@ test('recorded counterexamples fail on their mutant and hold on the kernel', () 
 });
 
 test('the capability-copy leak, replayed through step: two states a caller cannot tell apart answer alike', () => {
-  const file = files.find((f) => f.data.obligation === 'kernel/output-consistency/cap_copy');
+  const file = files.find((f) => f.data.obligation === 'kernel/proof/output-consistency/cap_copy');
   assert.ok(file);
   const inputs = file.data.inputs as { s: unknown; t: unknown; args: Record<string, number> };
   const schema = kernelStateSchema(proofProfile);

@@ -6,7 +6,8 @@ import { packagePath } from '../../src/common/paths.js';
 import { discoverGuards } from '../../src/proof/mutation.js';
 import { callsMarkdown } from '../../src/kernel/core/docs.js';
 import { kernelCalls } from '../../src/kernel/core/machine.js';
-import { proofProfile } from '../../src/kernel/core/profile.js';
+import { profiles, proofProfile } from '../../src/kernel/core/profile.js';
+import { proofTargets } from '../../src/cli/prove-targets.js';
 import {
   KernelStateRecord,
   commitRecord,
@@ -41,18 +42,32 @@ test('every call fits the syscall ABI: at most eight argument words besides the 
 test('every guard is named after its call, and the proofs mention every call', () => {
   const guards = discoverGuards((g) => kernelObligations(proofProfile, g));
   for (const g of guards) assert.ok((callNames as string[]).includes(g.slice(0, g.indexOf('.'))), g);
-  const names = new Set(kernelObligations(proofProfile).map((o) => o.name));
-  for (const n of callNames)
-    for (const kind of [
-      'invariant',
-      'refinement',
-      'integrity',
-      'world',
-      'output-consistency',
-      'step-consistency',
-      'local-respect',
-    ])
-      assert.ok(names.has(`kernel/${kind}/${n}`), `kernel/${kind}/${n}`);
+  for (const p of Object.values(profiles)) {
+    const names = new Set(kernelObligations(p).map((o) => o.name));
+    for (const n of callNames)
+      for (const kind of [
+        'invariant',
+        'refinement',
+        'integrity',
+        'world',
+        'output-consistency',
+        'step-consistency',
+        'local-respect',
+      ])
+        assert.ok(names.has(`kernel/${p.name}/${kind}/${n}`), `kernel/${p.name}/${kind}/${n}`);
+  }
+});
+
+test('every profile a system can name has its proof target, and `kernel` proves them all', async () => {
+  const all = new Set((await proofTargets['kernel']?.())?.obligations().map((o) => o.name));
+  for (const p of Object.values(profiles)) {
+    const one = await proofTargets[`kernel/${p.name}`]?.();
+    assert.ok(one, `no proof target kernel/${p.name}`);
+    const names = one.obligations().map((o) => o.name);
+    assert.equal(names.length, 7 * callNames.length + 4);
+    for (const n of names) assert.ok(all.has(n), n);
+  }
+  assert.equal(all.size, Object.keys(profiles).length * (7 * callNames.length + 4));
 });
 
 test('decodeRequest: argument words in table order, the caller from the runtime, ENOSYS for unknown numbers', () => {

@@ -17,11 +17,11 @@ import {
 import type { Guards } from '../../proof/guards.js';
 import { checkRegression, regressionFormat, type RegressionFile } from '../../proof/replay.js';
 import { intOption, parseOptions, type CliIO, type Command } from '../command.js';
-import { proofTargets } from '../prove-targets.js';
+import { defaultTargets, proofTargets } from '../prove-targets.js';
 
 const usage = `usage: rampart prove [TARGET…] [options]
 
-Proves every obligation of the named targets (default: all of them: ${Object.keys(proofTargets).join(', ')}).
+Proves every obligation of the named targets (default: ${defaultTargets.join(', ')}; known: ${Object.keys(proofTargets).join(', ')}).
 Exit status: 0 when every obligation is proven, 1 when any is failed, unknown, timed out or in error,
 2 on bad input.
 
@@ -174,7 +174,7 @@ export const proveCommand: Command = {
     const rlimit = intOption(values.rlimit, 'rlimit') ?? defaultRlimit;
     const timeoutS = intOption(values.timeout, 'timeout');
     const timeoutMs = timeoutS !== undefined ? timeoutS * 1000 : defaultTimeoutMs;
-    const targets = positionals.length > 0 ? positionals : Object.keys(proofTargets);
+    const targets = positionals.length > 0 ? positionals : [...defaultTargets];
     const obligations = selectObligations(await loadObligations(targets), values.only ?? []);
 
     if (values.list) {
