@@ -24,22 +24,56 @@ const manifest = (name: string, n: number): TaManifest => ({
   restart: 'never',
 });
 
-const system = `
+// One small system per workload: each fits the kernel's application profile, the profile proven for
+// the boards (docs/kernel.md, "Profiles and what they cost to prove").
+const smcSystem = `
 chip: soc
 profile: application
 domains:
   - { name: admin, world: secure }
   - { name: normal-world, world: non-secure }
   - { name: hello, world: secure }
+partitions:
+  - { name: root, domain: admin }
+  - { name: hello, domain: hello, program: { ta: hello }, setup: { endpoints: [{ endpoint: hello, slot: 0 }] } }
+  - { name: client, domain: normal-world, program: normal-world, budgetMs: 60000 }
+endpoints:
+  - { name: hello, domain: hello, peer: normal-world }
+smc:
+  - { entry: 0, endpoint: hello }
+`;
+/** The SMC client's partition (its index in `smcSystem`). */
+const smcClientSlot = 2;
+
+const ipcSystem = `
+chip: soc
+profile: application
+domains:
+  - { name: admin, world: secure }
+  - { name: normal-world, world: non-secure }
   - { name: ping, world: secure }
   - { name: pong, world: secure }
+partitions:
+  - { name: root, domain: admin }
+  - { name: pinger, domain: ping, program: { ta: pinger } }
+  - { name: ponger, domain: pong, program: { ta: ponger }, setup: { endpoints: [{ endpoint: pong, slot: 0 }] } }
+  - { name: client, domain: normal-world, program: normal-world }
+endpoints:
+  - { name: pong, domain: pong, peer: ping }
+grants:
+  - { from: { partition: ponger, slot: 0 }, to: { partition: pinger, slot: 0 }, rights: [send] }
+`;
+
+const ringSystem = `
+chip: soc
+profile: application
+domains:
+  - { name: admin, world: secure }
+  - { name: normal-world, world: non-secure }
   - { name: producer, world: secure }
   - { name: consumer, world: secure }
 partitions:
   - { name: root, domain: admin }
-  - { name: hello, domain: hello, program: { ta: hello }, setup: { endpoints: [{ endpoint: hello, slot: 0 }] } }
-  - { name: pinger, domain: ping, program: { ta: pinger } }
-  - { name: ponger, domain: pong, program: { ta: ponger }, setup: { endpoints: [{ endpoint: pong, slot: 0 }] } }
   - name: producer
     domain: producer
     program: { ta: producer }
@@ -51,19 +85,13 @@ partitions:
     program: { ta: consumer }
     setup:
       notifications: [{ notification: data, slot: 1 }]
-  - { name: client, domain: normal-world, program: normal-world, budgetMs: 60000 }
+  - { name: client, domain: normal-world, program: normal-world }
 regions:
   - { name: ring, domain: producer, peer: consumer, kind: shared, memory: secure-dram, offset: 0x0, size: 0x2000 }
-endpoints:
-  - { name: hello, domain: hello, peer: normal-world }
-  - { name: pong, domain: pong, peer: ping }
 notifications:
   - { name: space, domain: producer, peer: consumer }
   - { name: data, domain: consumer, peer: producer }
-smc:
-  - { entry: 0, endpoint: hello }
 grants:
-  - { from: { partition: ponger, slot: 0 }, to: { partition: pinger, slot: 0 }, rights: [send] }
   - { from: { partition: consumer, slot: 1 }, to: { partition: producer, slot: 2 }, rights: [signal] }
   - { from: { partition: producer, slot: 1 }, to: { partition: consumer, slot: 2 }, rights: [signal] }
 `;
@@ -78,11 +106,11 @@ function between(logs: Logs, from: string, to = from): { wallMs: number; done: s
   return { wallMs: done.at - go.at, done: done.line };
 }
 
-type Workload = Pick<Parameters<typeof startSystem>[0], 'tas' | 'normal' | 'onRequest'>;
+type Workload = Pick<Parameters<typeof startSystem>[0], 'system' | 'tas' | 'normal' | 'onRequest'>;
 
 /** Runs one workload alone on a fresh system until idle; returns its logs. */
 async function alone(mode: SchedulingMode, w: Workload): Promise<Logs> {
-  const sys = startSystem({ system, mode, ...w });
+  const sys = startSystem({ mode, ...w });
   try {
     await sys.runtime.run();
     return sys.logs;
@@ -94,11 +122,11 @@ async function alone(mode: SchedulingMode, w: Workload): Promise<Logs> {
 async function run(mode: SchedulingMode, sizes: { calls: number; ipc: number; messages: number }) {
   // SMC round trip: the time between two consecutive SMCs of the client, each one invocation.
   const smcTimes: number[] = [];
-  const clientSlot = 6;
   let logged = 0; // the client logs `bench:go` after its warm-up and `bench:done` at the end
   await alone(mode, {
+    system: smcSystem,
     onRequest(slot, call) {
-      if (slot !== clientSlot) return;
+      if (slot !== smcClientSlot) return;
       if (call === services.log.number) logged++;
       else if (call === callTable.smc.number && logged === 1) smcTimes.push(performance.now());
     },
@@ -111,6 +139,7 @@ async function run(mode: SchedulingMode, sizes: { calls: number; ipc: number; me
   const smc = percentiles(smcTimes.slice(1).map((t, i) => (t - (smcTimes[i] as number)) * 1000));
 
   const ipcLogs = await alone(mode, {
+    system: ipcSystem,
     tas: {
       pinger: {
         manifest: manifest('pinger', 1),
@@ -124,6 +153,7 @@ async function run(mode: SchedulingMode, sizes: { calls: number; ipc: number; me
 
   const ringBench = `const BENCH = { messages: ${sizes.messages}, batch: 256 };`;
   const ringLogs = await alone(mode, {
+    system: ringSystem,
     tas: {
       producer: { manifest: manifest('producer', 3), entry: 'bench/partitions/ring.ts', prologue: ringBench },
       consumer: { manifest: manifest('consumer', 4), entry: 'bench/partitions/ring.ts', prologue: ringBench },
