@@ -238,7 +238,7 @@ function runFirewall(): void {
     }
     const w = kcall('notification_wait', FirewallSlot.EVENTS);
     if (w.code !== E.OK) return log(`firewall: its notification is gone (code ${w.code})`);
-    bits = w.badge;
+    bits = w.value | w.badge; // pending bits come back as the value, a wake carries them in the badge
   }
 }
 

@@ -118,7 +118,7 @@ export class EntryFilter {
         : { outInterface: WAN_INTERFACE }),
       nowNs,
     });
-    return this.outcome(side, frame, eth, r, from);
+    return this.outcome(side, frame, eth, r, from, nowNs);
   }
 
   private outcome(
@@ -127,6 +127,7 @@ export class EntryFilter {
     eth: ReturnType<typeof decodeEthernet>,
     r: FirewallResult,
     from: string,
+    nowNs: bigint,
   ): FrameOutcome {
     const c = this.counters[side];
     if (r.kind === 'held') {
@@ -158,7 +159,20 @@ export class EntryFilter {
     }
     c.rejected++;
     const reply: Uint8Array[] = [];
-    if (r.reply) {
+    let sent = r.reply !== undefined;
+    if (r.reply && side === 'wan') {
+      // As in Linux, the reply to a datagram rejected in INPUT is a local datagram: it leaves through
+      // OUTPUT (where connection tracking knows it as RELATED to what it answers).
+      const out = this.firewall.process({
+        hook: 'OUTPUT',
+        datagram: r.reply,
+        outInterface: WAN_INTERFACE,
+        nowNs,
+      });
+      sent = out.kind === 'verdict' && out.verdict === 'ACCEPT';
+      if (out.kind === 'verdict') log.push(...out.logs.map((l) => `LOG ${l.text}`));
+    }
+    if (r.reply && sent) {
       // Back to the sender: from the address it wrote to (ours, for a broadcast), to the address it came from.
       const group = ((eth.dst[0] ?? 0) & 1) === 1;
       const src = group && this.mac ? this.mac : eth.dst;
@@ -169,9 +183,12 @@ export class EntryFilter {
         ),
       );
     }
-    log.push(
-      `REJECT ${from} ${decided}: ${what}${r.reply ? ` -> ${summarizeIpv4(r.reply)}` : ' (no reply)'}`,
-    );
+    const answer = !r.reply
+      ? ' (no reply)'
+      : sent
+        ? ` -> ${summarizeIpv4(r.reply)}`
+        : ' (reply dropped in OUTPUT)';
+    log.push(`REJECT ${from} ${decided}: ${what}${answer}`);
     return { forward: [], reply, log, verdict: 'REJECT' };
   }
 

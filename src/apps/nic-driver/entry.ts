@@ -81,7 +81,7 @@ if (dma === undefined || link === undefined || device === undefined || !dmaInfo 
       log(`nic-driver: its notification is gone (code ${w.code}); stopping`);
       break;
     }
-    const bits = w.badge;
+    const bits = w.value | w.badge; // bits already pending come back as the value, a wake carries them in the badge
     if (bits & DriverEvent.IRQ) nic.takeInterrupts();
     let signal = 0;
 

@@ -98,7 +98,7 @@ export class DirectNicInterface implements NetworkInterface {
 
   wait(): void {
     const w = kcall('notification_wait', EVENTS_SLOT);
-    if (w.code === E.OK && w.badge & IRQ_BIT) this.irqPending = true;
+    if (w.code === E.OK && (w.value | w.badge) & IRQ_BIT) this.irqPending = true; // pending: value; woken: badge
   }
 
   stats(): Record<string, unknown> {
