@@ -14,6 +14,7 @@
  * compartment; tests and the benchmark run it as it is.
  */
 import { PacketError } from '../../lib/net/wire.js';
+import { decodeArp } from '../../lib/net/arp.js';
 import { EtherType, decodeEthernet, encodeEthernet } from '../../lib/net/ethernet.js';
 import { decodeIpv4, encodeIpv4 } from '../../lib/net/ipv4.js';
 import { fragmentIpv4 } from '../../lib/net/ipv4-fragments.js';
@@ -105,6 +106,12 @@ export class EntryFilter {
       return drop('spoofed', `source MAC ${macText(eth.src)} is not the interface's`);
     if (eth.vlans.length > 0) return drop('notIpv4', 'VLAN-tagged frame');
     if (eth.etherType === EtherType.ARP) {
+      try {
+        decodeArp(eth.payload, 14);
+      } catch (e) {
+        if (!(e instanceof PacketError)) throw e;
+        return drop('malformed', `malformed ARP: ${e.code} at ${e.location.offset ?? 0}`);
+      }
       c.arp++;
       return { forward: [frame], reply: [], log: [], verdict: 'ACCEPT' };
     }
