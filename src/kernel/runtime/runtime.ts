@@ -11,6 +11,7 @@
  * between calls, so one seed gives one trace, bit for bit. Free-running mode releases every ready
  * partition at once and serves requests as they come (throughput; not reproducible).
  */
+import { createHash } from 'node:crypto';
 import { InputError, RampartError } from '../../common/errors.js';
 import { stableStringify } from '../../common/json.js';
 import { decodeUtf8, encodeUtf8 } from '../../common/utf8.js';
@@ -111,6 +112,8 @@ interface Slot {
 }
 
 const LOG_LINES_KEPT = 200;
+/** Words hashed at a time into the call digest. */
+const CALL_BLOCK_WORDS = 8192;
 /** Calls a partition may make in a row before the next ready partition runs (uniprocessor mode). */
 const SLICE_CALLS = 64;
 const LOG_LINE_MAX = 1000;
@@ -129,6 +132,10 @@ export class KernelRuntime {
   private served = 0;
   private unsubscribe: () => void;
   private readonly doorbell = new Doorbell();
+  /** Every request served and its result, hashed (SHA-256) in blocks: the software half of the run hash. */
+  private readonly callHash = createHash('sha256');
+  private readonly callBlock = new Uint32Array(CALL_BLOCK_WORDS);
+  private callWords = 0;
   /** Free-running mode: partitions that yielded, with their reply, until the others had a turn. */
   private readonly yielded = new Map<Slot, { results: number[]; at: number; served: number }>();
   /** Trusted applications by name, as the boot chain handed them over. */
@@ -452,8 +459,28 @@ export class KernelRuntime {
     this.makeReady(s, Array.from(results), payload);
   }
 
+  /** Folds one word into the call digest. */
+  private digestWord(w: number): void {
+    this.callBlock[this.callWords++] = w >>> 0;
+    if (this.callWords === CALL_BLOCK_WORDS) {
+      this.callHash.update(this.callBlock);
+      this.callWords = 0;
+    }
+  }
+
+  /** SHA-256 of every request served (slot, call, arguments, payload length) in order, so far. */
+  callDigest(): string {
+    const h = this.callHash.copy();
+    h.update(this.callBlock.subarray(0, this.callWords));
+    return h.digest('hex');
+  }
+
   private handle(s: Slot, req: SyscallRequest): void {
     this.options.onRequest?.(s.index, req.call);
+    this.digestWord(s.index);
+    this.digestWord(req.call);
+    for (const a of req.args) this.digestWord(a);
+    this.digestWord(req.payload.length);
     s.calls++;
     this.served++;
     s.yielding = false;
@@ -618,8 +645,16 @@ export class KernelRuntime {
   // ---- the scheduling loop
 
   /** Runs the system until a limit is reached or nothing can make progress. */
-  run(limits: RunLimits = {}): Promise<RunEnd> {
-    return this.mode === 'free-running' ? this.runFree(limits) : this.runUniprocessor(limits);
+  async run(limits: RunLimits = {}): Promise<RunEnd> {
+    const end = await (this.mode === 'free-running' ? this.runFree(limits) : this.runUniprocessor(limits));
+    // Fold the software's history into the machine's run hash: in uniprocessor mode, the same seed
+    // gives the same calls in the same order, so the same hash.
+    this.options.machine.trace.record(`${this.chip.name}/kernel`, 'run', {
+      end,
+      calls: this.served,
+      digest: this.callDigest(),
+    });
+    return end;
   }
 
   /** A limit reached, or undefined. */
