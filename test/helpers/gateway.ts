@@ -2,6 +2,8 @@
  * The iot-gateway's Secure World as its images configure it — the system configuration, the NIC driver,
  * the firewall with the signed ruleset, the hello application — started directly from the source tree
  * (test/helpers/system.ts), with the Normal World program a test chooses, and a remote host on the WAN.
+ * Also the architecture without the Secure World in the data path (`startDirect`): the same board with
+ * its NIC made a Normal World peripheral, which the rich OS drives itself (src/normal/nic-direct/).
  */
 import { readFileSync } from 'node:fs';
 import { manifest as firewallManifest } from '../../src/apps/firewall/manifest.js';
@@ -11,7 +13,10 @@ import { packagePath } from '../../src/common/paths.js';
 import type { SchedulingMode } from '../../src/kernel/runtime/runtime.js';
 import { RemoteHost } from '../../src/platform/remote-host.js';
 import { REMOTE_HOST } from '../../src/platform/demo-entry-point.js';
+import { checkBoard, loadBoardByName } from '../../src/soc/index.js';
 import type { Board } from '../../src/soc/board/schema.js';
+import type { Uart } from '../../src/soc/devices/uart.js';
+import { DIRECT_DMA_REGION } from '../../src/normal/nic-direct/nic-direct.js';
 import { startSystem, type TestSystem } from './system.js';
 
 export const GATEWAY_SYSTEM = readFileSync(packagePath('images', 'iot-gateway', 'system.yaml'), 'utf8');
@@ -60,6 +65,72 @@ export function startGateway(o: GatewayOptions): Gateway {
   };
 }
 
+/**
+ * The iot-gateway board with `eth0` assigned to the Normal World by the TZPC (and its interrupt in the
+ * non-secure group): the unprotected entry point, where the rich OS owns the NIC.
+ */
+export function directBoard(): Board {
+  const { board } = loadBoardByName('iot-gateway');
+  const direct: Board = {
+    ...board,
+    name: 'iot-gateway-direct',
+    description: 'iot-gateway with its NIC given to the Normal World (no Secure World in the data path)',
+    chips: board.chips.map((c) => ({
+      ...c,
+      devices: c.devices.map((d) => (d.name === 'eth0' ? { ...d, world: 'non-secure' as const } : d)),
+    })),
+  };
+  const issues = checkBoard(direct);
+  if (issues.length > 0) throw new Error(`iot-gateway-direct: ${issues.map((i) => i.message).join('; ')}`);
+  return direct;
+}
+
+/**
+ * The system configuration for `directBoard()`: the Normal World claims eth0 at boot, its interrupt on
+ * bit 0 of its notification (slot 0), and drives the NIC from its own memory (the DMA rings and buffers
+ * in normal-dram). No trusted application takes part in networking.
+ */
+export const DIRECT_SYSTEM = `
+description: iot-gateway-direct — the rich OS owns the NIC (no Secure World in the data path)
+chip: soc
+profile: application
+domains:
+  - { name: admin, world: secure }
+  - { name: normal-world, world: non-secure }
+partitions:
+  - { name: root, domain: admin }
+  - name: rich-os
+    domain: normal-world
+    program: normal-world
+    memoryMb: 128
+    budgetMs: 1000
+    setup:
+      notifications: [{ notification: nw-events, slot: 0 }]
+      devices: [{ device: eth0, irq: { slot: 0, bit: 0 } }]
+regions:
+  - { name: ${DIRECT_DMA_REGION}, domain: normal-world, kind: private, memory: normal-dram, offset: 0x0, size: 0x100000 }
+notifications:
+  - { name: nw-events, domain: normal-world }
+devices:
+  - { name: eth0, domain: normal-world }
+`;
+
+/** The direct architecture: `directBoard()` with `DIRECT_SYSTEM`, running the Normal World program given. */
+export function startDirect(o: Pick<GatewayOptions, 'normal' | 'mode' | 'seed' | 'onRequest'>): Gateway {
+  const sys = startSystem({
+    board: directBoard(),
+    system: DIRECT_SYSTEM,
+    ...(o.mode ? { mode: o.mode } : {}),
+    seed: o.seed ?? 1,
+    ...(o.onRequest ? { onRequest: o.onRequest } : {}),
+    normal: o.normal,
+  });
+  return {
+    ...sys,
+    log: (partition) => sys.logs.filter((l) => l.partition === partition).map((l) => l.line),
+  };
+}
+
 /** The demo's remote host on the WAN. */
 export function attachWanHost(g: TestSystem, seed = 7): RemoteHost {
   return RemoteHost.attach(g.machine, {
@@ -74,7 +145,7 @@ export function attachWanHost(g: TestSystem, seed = 7): RemoteHost {
 
 /** Asks the firewall's secure console (uart1) and returns its answer. */
 export async function askFirewall(g: TestSystem, command: string): Promise<string> {
-  const uart = g.machine.chip('soc').device<import('../../src/soc/devices/uart.js').Uart>('uart1');
+  const uart = g.machine.chip('soc').device<Uart>('uart1');
   const from = uart.output().length;
   uart.inject(`${command}\n`);
   await g.runtime.run({

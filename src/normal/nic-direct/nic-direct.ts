@@ -3,9 +3,10 @@
  * in the data path (the unprotected entry point, and the baseline of `npm run bench entry-point`). The
  * NIC must be a non-secure peripheral of the board, claimed by the Normal World's domain at boot with its
  * interrupt bound to bit 0 of the Normal World's notification; its descriptor rings and buffers live in a
- * Normal World region (`nic-dma-nw`) the driver reaches as a live view.
+ * Normal World region (`nic-dma-nw`) the driver allocates and maps itself, and reaches as a live view.
  */
 import { E } from '../../kernel/core/errors.js';
+import { R, W } from '../../kernel/core/profile.js';
 import { bootInfo, deviceRegisters, kcall, memoryView, regionInfo } from '../../kernel/abi/sys.js';
 import { RingNic, nicMemoryBytes } from '../../lib/nic/ring-nic.js';
 import { viewMemory } from '../../lib/ring/frame-ring.js';
@@ -43,7 +44,7 @@ export class DirectNicInterface implements NetworkInterface {
     const device = info.devices.find((d) => d.name === claimed)?.index;
     const region = info.regions.find((r) => r.name === DIRECT_DMA_REGION)?.index;
     if (claimed === undefined || device === undefined || region === undefined) return undefined;
-    const view = memoryView(region);
+    const view = memoryView(region) ?? mapRegion(region);
     const where = regionInfo(region);
     const layout = { descriptors: DESCRIPTORS, bufferBytes: BUFFER_BYTES, transmitBuffers: true };
     if (!view || !where || view.length < nicMemoryBytes(layout)) return undefined;
@@ -104,4 +105,15 @@ export class DirectNicInterface implements NetworkInterface {
   stats(): Record<string, unknown> {
     return { ...this.counters, nic: this.nic.counters };
   }
+}
+
+/**
+ * Allocates and maps the DMA region (the kernel hands a Normal World partition its live view when the
+ * mapping is made, so it is made here, not at boot).
+ */
+function mapRegion(region: number): Uint8Array | undefined {
+  const alloc = kcall('region_alloc', region).code;
+  if (alloc !== E.OK && alloc !== E.EBUSY) return undefined;
+  if (kcall('region_map', region, R | W).code !== E.OK) return undefined;
+  return memoryView(region);
 }
