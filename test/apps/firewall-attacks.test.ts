@@ -335,3 +335,43 @@ test('the firewall keeps serving while the Normal World floods it', async () => 
     await g.runtime.shutdown();
   }
 });
+
+test('a signed ruleset that does not parse: the firewall fails closed, nothing crosses either way', async () => {
+  const g = startGateway({
+    normal: { entry: 'src/normal/rich-os/main.ts' },
+    rules: '*filter\n:INPUT DROP [0:0]\n-A INPUT -m bogus -j ACCEPT\nCOMMIT\n',
+  });
+  try {
+    await g.runtime.run({
+      until: () => g.log('firewall').some((l) => l.includes('no valid ruleset')),
+      untilNs: g.machine.clock.nowNs + 1e9,
+    });
+    assert.ok(
+      g.log('firewall').some((l) => /^firewall: no valid ruleset \(.*bogus.*\): nothing passes$/.test(l)),
+      g.log('firewall').join('\n'),
+    );
+    const host = attachWanHost(g);
+    let ping = '';
+    let http = '';
+    host.act((s) => {
+      s.ping(GATEWAY, { sequence: 1, timeoutNs: 1e9 }, (r) => (ping = r.kind));
+      s.tcp.connect(GATEWAY, 80, {
+        handlers: { onConnect: () => (http = 'connected'), onClose: (r) => (http = r) },
+      });
+    });
+    await g.runtime.run({ until: () => ping !== '' && http !== '', untilNs: g.machine.clock.nowNs + 5e9 });
+    assert.equal(ping, 'timeout');
+    assert.equal(http, 'timeout');
+    const fromGateway = g.machine
+      .segment('wan')
+      .tap.map((r) => decoded(r.frame))
+      .filter((d) => d?.ipv4?.src === GATEWAY);
+    assert.equal(fromGateway.length, 0, 'not one datagram of the gateway reached the wire');
+    assert.equal(
+      g.log('rich-os').some((l) => l.startsWith('http:')),
+      false,
+    );
+  } finally {
+    await g.runtime.shutdown();
+  }
+});
