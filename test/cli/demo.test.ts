@@ -38,6 +38,9 @@ test('rampart boot refuses a tampered secure bundle: the device halts, says why,
   writeFileSync(file, image);
   const r = runCli(['boot', '--images', dir]);
   assert.equal(r.status, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /refused bank A \(confirmed\): kernel: COMPONENT_TAMPERED: ta-data firewall\/rules\.v4/);
+  assert.match(
+    r.stdout,
+    /refused bank A \(confirmed\): kernel: COMPONENT_TAMPERED: ta-data firewall\/rules\.v4/,
+  );
   assert.match(r.stdout, /HALTED: no bank booted/);
 });
