@@ -11,6 +11,7 @@ import { runtimeBench } from './runtime.js';
 import type { BenchSuite } from './suite.js';
 import { socSuite } from './soc.js';
 import { bootBench } from './boot.js';
+import { entryPointBench } from './entry-point.js';
 
 const suites: readonly BenchSuite[] = [
   socSuite,
@@ -20,6 +21,7 @@ const suites: readonly BenchSuite[] = [
   proofSuite,
   kernelBench,
   runtimeBench,
+  entryPointBench,
 ];
 
 const wanted = process.argv.slice(2);

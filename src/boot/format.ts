@@ -37,13 +37,21 @@ export const IMAGE_KIND_CODES: Readonly<Record<ImageKind, number>> = {
   'normal-world': 0x02,
 };
 
-export type ComponentKind = 'kernel-config' | 'ta-manifest' | 'ta-code' | 'nw-code';
+export type ComponentKind = 'kernel-config' | 'ta-manifest' | 'ta-code' | 'ta-data' | 'nw-code';
 export const COMPONENT_KIND_CODES: Readonly<Record<ComponentKind, number>> = {
   'kernel-config': 0x01,
   'ta-manifest': 0x02,
   'ta-code': 0x03,
+  /** Data of one trusted application (e.g. a firewall's ruleset), named `<application>/<file>`. */
+  'ta-data': 0x04,
   'nw-code': 0x10,
 };
+
+/** The trusted application a `ta-data` component belongs to: the part of its name before the first `/`. */
+export function taDataOwner(name: string): string | undefined {
+  const slash = name.indexOf('/');
+  return slash > 0 && slash < name.length - 1 ? name.slice(0, slash) : undefined;
+}
 
 /** TLV types; the numbers are MCUboot's (bootutil/image.h) where MCUboot has the same item. */
 export const TLV_TYPES = {
@@ -465,6 +473,11 @@ export function checkComposition(
       return bad(c, `trusted application ${c.name} has a manifest but no ta-code`);
     if (c.kind === 'ta-code' && !manifests.has(c.name))
       return bad(c, `trusted application ${c.name} has code but no ta-manifest`);
+    if (c.kind === 'ta-data') {
+      const owner = taDataOwner(c.name);
+      if (owner === undefined || !manifests.has(owner))
+        return bad(c, `ta-data ${c.name} does not name a trusted application of the bundle (<application>/<file>)`);
+    }
   }
   return undefined;
 }

@@ -13,7 +13,8 @@ import type { BootPolicy } from './policy.js';
 import type { BootDevice, TrustedApplicationHandoff } from './ports.js';
 import { applyAndLock } from './security-config.js';
 import { readImageFromSlot } from './slots.js';
-import { authenticate, type AuthenticImage } from './verify.js';
+import { authenticate, type AuthenticImage, type VerifiedComponent } from './verify.js';
+import { taDataOwner } from './format.js';
 
 export interface KernelStageInput {
   readonly device: BootDevice;
@@ -54,10 +55,27 @@ export async function runKernelStage(input: KernelStageInput): Promise<KernelSta
       `ta-code:${codeEntry.name}`,
       code.component.sha256,
     );
+    // Its data (a ruleset, a configuration), each component hash-checked and measured after the code.
+    const data: VerifiedComponent[] = [];
+    for (const dataEntry of entries.filter(
+      (c) => c.kind === 'ta-data' && taDataOwner(c.name) === manifestEntry.name,
+    )) {
+      const d = bundle.component(dataEntry);
+      if (!d.ok) return { ok: false, failure: imageFailure('kernel', 'secure-bundle', d.fault) };
+      measured.extend(
+        PCR.TRUSTED_APPLICATIONS,
+        'kernel',
+        'component',
+        `ta-data:${dataEntry.name}`,
+        d.component.sha256,
+      );
+      data.push(d.component);
+    }
     const app: TrustedApplicationHandoff = {
       name: manifestEntry.name,
       manifest: manifest.component,
       code: code.component,
+      data,
     };
     const run = await guarded('kernel', 'STAGE_FAILED', `trusted application ${app.name}`, () =>
       device.secureWorld.startTrustedApplication(app),

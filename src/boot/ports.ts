@@ -95,11 +95,13 @@ export interface KernelHandoff {
   readonly config: VerifiedComponent;
 }
 
-/** A trusted application, both parts hash-checked against the signed manifest. */
+/** A trusted application, every part hash-checked against the signed manifest. */
 export interface TrustedApplicationHandoff {
   readonly name: string;
   readonly manifest: VerifiedComponent;
   readonly code: VerifiedComponent;
+  /** Its `ta-data` components (named `<application>/<file>`), in manifest order. */
+  readonly data: readonly VerifiedComponent[];
 }
 
 /** The Normal World image, every component hash-checked against its signed manifest. */

@@ -4,6 +4,7 @@
  * recipe; `rampart image build-defaults` signs the recipe of every embedded default board with its
  * development key. Paths in a recipe are relative to the recipe file. Format: docs/boot.md §"Recipes".
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -157,12 +158,11 @@ export function readBoardImages(dir: string, board: string): BuiltBoardImages {
   };
 }
 
-/** Builds one recipe: the recipe's key, else the board's development key. */
-export function buildRecipe(
+/** A recipe with its components read and its signing key resolved (the recipe's, else the development key). */
+function resolveRecipe(
   file: string,
-  outDir: string,
   expectBoard?: string,
-): { board: string; paths: { secureBundle: string; normalWorld: string } } {
+): { specs: BoardImageSpecs; keyFile: string; pem: string } {
   const { specs, keyFile: own } = loadRecipe(file);
   if (expectBoard !== undefined && specs.board !== expectBoard)
     throw new InputError(
@@ -186,8 +186,54 @@ export function buildRecipe(
   } catch (e) {
     throw new InputError('NO_KEY', `cannot read the signing key: ${(e as Error).message}`, { file: keyFile });
   }
+  return { specs, keyFile, pem };
+}
+
+/** Next to a board's images: the SHA-256 of the inputs they were built from (`recipeInputsDigest`). */
+export const INPUTS_FILE_NAME = 'inputs.sha256';
+
+function inputsDigest(recipeText: Uint8Array, specs: BoardImageSpecs, pem: string): string {
+  const h = createHash('sha256').update(recipeText);
+  for (const spec of [specs.secureBundle, specs.normalWorld])
+    for (const c of spec.components)
+      h.update(`\n${c.kind}:${c.name}:${createHash('sha256').update(c.bytes).digest('hex')}`);
+  return h.update(`\nkey:${pem}`).digest('hex');
+}
+
+/**
+ * SHA-256 (hex) of everything a recipe's images are made of: the recipe itself (versions, counters,
+ * component list), every component's bytes and the signing key. Images whose recorded digest differs
+ * were built from other inputs: they are stale.
+ */
+export function recipeInputsDigest(file: string): string {
+  const { specs, pem } = resolveRecipe(file);
+  return inputsDigest(new Uint8Array(readFileSync(file)), specs, pem);
+}
+
+/** Whether `dir/<board>` holds images built from exactly the current inputs of recipe `file`. */
+export function imagesAreCurrent(dir: string, board: string, file: string): boolean {
+  let recorded: string;
+  try {
+    recorded = readFileSync(join(dir, board, INPUTS_FILE_NAME), 'utf8').trim();
+  } catch {
+    return false;
+  }
+  const names = Object.values(IMAGE_FILE_NAMES);
+  return names.every((n) => existsSync(join(dir, board, n))) && recorded === recipeInputsDigest(file);
+}
+
+/** Builds one recipe: the recipe's key, else the board's development key. */
+export function buildRecipe(
+  file: string,
+  outDir: string,
+  expectBoard?: string,
+): { board: string; paths: { secureBundle: string; normalWorld: string } } {
+  const { specs, keyFile, pem } = resolveRecipe(file, expectBoard);
   const images = buildBoardImages(specs, pem, keyFile);
-  return { board: specs.board, paths: writeBoardImages(outDir, images) };
+  const paths = writeBoardImages(outDir, images);
+  const digest = inputsDigest(new Uint8Array(readFileSync(file)), specs, pem);
+  writeFileSync(join(outDir, specs.board, INPUTS_FILE_NAME), `${digest}\n`);
+  return { board: specs.board, paths };
 }
 
 export const DEFAULT_RECIPES_DIR = packagePath('images');

@@ -7,7 +7,14 @@
 import { InputError, RampartError } from '../common/errors.js';
 import { decodeUtf8 } from '../common/utf8.js';
 import { bootMachine, factoryProgramImages, type MachineBoot } from '../boot/machine-boot.js';
-import { readBoardImages, buildDefaultImages } from '../boot/recipe.js';
+import { join } from 'node:path';
+import { DEFAULT_BOARDS } from '../boot/defaults.js';
+import {
+  DEFAULT_RECIPES_DIR,
+  buildDefaultImages,
+  imagesAreCurrent,
+  readBoardImages,
+} from '../boot/recipe.js';
 import type { KernelHandoff, NormalWorldHandoff, TrustedApplicationHandoff } from '../boot/ports.js';
 import { taManifestSchema } from '../kernel/abi/manifest.js';
 import { KernelRuntime, type SchedulingMode } from '../kernel/runtime/runtime.js';
@@ -69,8 +76,22 @@ export function socView(chip: Chip): SocView {
   };
 }
 
+/**
+ * The board's signed images. With `buildMissingImages` (the default boards), images missing from the
+ * directory are built; in the default directory, images built from other inputs than the current recipe,
+ * partition programs, system configuration, ruleset and key (`imagesAreCurrent`) are rebuilt too, so a
+ * stale image is never booted by mistake. A directory given explicitly is otherwise used as it is.
+ */
 function imagesFor(options: StartOptions, board: string) {
   const dir = options.imagesDir ?? '.rampart/images';
+  const recipe = join(DEFAULT_RECIPES_DIR, `${board}.yaml`);
+  if (
+    options.buildMissingImages &&
+    options.imagesDir === undefined &&
+    DEFAULT_BOARDS.includes(board) &&
+    !imagesAreCurrent(dir, board, recipe)
+  )
+    buildDefaultImages(undefined, dir);
   try {
     return readBoardImages(dir, board);
   } catch (e) {
@@ -143,6 +164,7 @@ export async function startBoard(options: StartOptions): Promise<RunningBoard> {
         runtime.startTrustedApplication(app.name, {
           manifest: parsed.data,
           code: decodeUtf8(app.code.bytes),
+          data: new Map(app.data.map((d) => [d.name.slice(app.name.length + 1), d.bytes])),
         });
       },
     },

@@ -25,11 +25,14 @@ test('rampart boot prints the memory map with security attributes, peripherals w
 test('rampart boot runs the chain: measured boot, the partitions and what they did', () => {
   const r = runCli(['boot', '--board', 'iot-gateway']);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^ {4}bank A \(confirmed\): secure bundle 1\.0\.0\S* \(counter 1\)/m);
+  assert.match(r.stdout, /^ {4}bank A \(confirmed\): secure bundle 1\.1\.0\S* \(counter 1\)/m);
   for (const measured of [
     'secure-bundle',
     'kernel-config:system',
     'ta-code:hello',
+    'ta-code:nic-driver',
+    'ta-code:firewall',
+    'ta-data:firewall/rules.v4',
     'nw-code:rich-os',
     'tzasc+tzpc+interrupt-groups',
   ])
@@ -39,11 +42,14 @@ test('rampart boot runs the chain: measured boot, the partitions and what they d
       measured,
     );
   assert.match(r.stdout, /^ {4}1 +hello +hello +secure +ta:hello +blocked-recv +\d+ calls$/m);
-  assert.match(
-    r.stdout,
-    /^ {4}2 +rich-os +normal-world +non-secure +normal-world +stopped +\d+ calls +exit: exited$/m,
-  );
+  assert.match(r.stdout, /^ {4}2 +nic-driver +nic +secure +ta:nic-driver +blocked-ntf +\d+ calls$/m);
+  assert.match(r.stdout, /^ {4}3 +firewall +firewall +secure +ta:firewall +blocked-ntf +\d+ calls$/m);
+  assert.match(r.stdout, /^ {4}4 +firewall-doorbell +firewall +secure +ta:firewall +blocked-recv +\d+ calls$/m);
+  // The rich OS ran the hello client, then brought its network up and waits for frames.
+  assert.match(r.stdout, /^ {4}5 +rich-os +normal-world +non-secure +normal-world +blocked-ntf +\d+ calls$/m);
   assert.match(r.stdout, /\[rich-os\] demo: \{"step":"close-session"/);
+  assert.match(r.stdout, /\[rich-os\] net: listening on tcp 7 \(echo\), 80 \(http\), 6667 \(dbus\)/);
+  assert.match(r.stdout, /\[firewall\] firewall: ruleset firewall\/rules\.v4 loaded from the secure bundle/);
 });
 
 test('rampart boot --json: the boot outcome and the partitions', () => {
@@ -53,7 +59,9 @@ test('rampart boot --json: the boot outcome and the partitions', () => {
     partitions: { name: string; world: string; exit: string | null }[];
   };
   assert.equal(r.boot.status, 'running');
-  assert.equal(r.boot.measuredBoot.events.length, 7);
+  // ROM: bundle and kernel config; kernel: hello (2), nic-driver (2), firewall (2 + its ruleset),
+  // the security configuration, the Normal World image and its rich OS.
+  assert.equal(r.boot.measuredBoot.events.length, 12);
   assert.equal(r.run.end, 'idle');
   assert.ok(r.run.calls > 20);
   assert.deepEqual(
@@ -61,7 +69,10 @@ test('rampart boot --json: the boot outcome and the partitions', () => {
     [
       ['root', 'secure', null],
       ['hello', 'secure', null],
-      ['rich-os', 'non-secure', 'exited'],
+      ['nic-driver', 'secure', null],
+      ['firewall', 'secure', null],
+      ['firewall-doorbell', 'secure', null],
+      ['rich-os', 'non-secure', null],
     ],
   );
 });

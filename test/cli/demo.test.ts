@@ -34,10 +34,13 @@ test('rampart boot refuses a tampered secure bundle: the device halts, says why,
   cpSync(packagePath('.rampart', 'images', 'iot-gateway'), join(dir, 'iot-gateway'), { recursive: true });
   const file = join(dir, 'iot-gateway', 'secure-bundle.img');
   const image = readFileSync(file);
-  image[image.length - 200] = (image[image.length - 200] ?? 0) ^ 0x40; // inside the last component
+  image[image.length - 200] = (image[image.length - 200] ?? 0) ^ 0x40; // inside the last component: the ruleset
   writeFileSync(file, image);
   const r = runCli(['boot', '--images', dir]);
   assert.equal(r.status, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /refused bank A \(confirmed\): kernel: COMPONENT_TAMPERED: ta-code hello/);
+  assert.match(
+    r.stdout,
+    /refused bank A \(confirmed\): kernel: COMPONENT_TAMPERED: ta-data firewall\/rules\.v4/,
+  );
   assert.match(r.stdout, /HALTED: no bank booted/);
 });

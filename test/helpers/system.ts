@@ -9,6 +9,7 @@ import { checkManifest, loadSystemConfig } from '../../src/kernel/runtime/system
 import { socView } from '../../src/platform/running-board.js';
 import { bringUp, loadBoardByName } from '../../src/soc/index.js';
 import type { Machine } from '../../src/soc/machine.js';
+import type { Board } from '../../src/soc/board/schema.js';
 import { bundleSource } from './bundle.js';
 
 export interface TestSystem {
@@ -19,11 +20,22 @@ export interface TestSystem {
 }
 
 export interface TestSystemOptions {
-  readonly board?: string;
+  readonly board?: string | Board;
   readonly chip?: string;
   readonly system: string;
   /** Trusted applications: name → manifest and source entry (e.g. `src/apps/hello/entry.ts`). */
-  readonly tas?: Readonly<Record<string, { manifest: TaManifest; entry: string; prologue?: string }>>;
+  readonly tas?: Readonly<
+    Record<
+      string,
+      {
+        manifest: TaManifest;
+        entry: string;
+        prologue?: string;
+        /** Its `ta-data` files, by name (what the boot chain hands over from the secure bundle). */
+        data?: Readonly<Record<string, string | Uint8Array>>;
+      }
+    >
+  >;
   /** Normal World program: a source entry, with a prologue (e.g. `const TEST = {…};`). */
   readonly normal?: { entry: string; prologue?: string };
   readonly mode?: SchedulingMode;
@@ -32,7 +44,7 @@ export interface TestSystemOptions {
 }
 
 export function startSystem(o: TestSystemOptions): TestSystem {
-  const { board } = loadBoardByName(o.board ?? 'iot-gateway');
+  const board = typeof o.board === 'object' ? o.board : loadBoardByName(o.board ?? 'iot-gateway').board;
   const machine = bringUp(board, { seed: o.seed ?? 1 });
   const chip = o.chip ?? 'soc';
   const system = loadSystemConfig(o.system, 'test system', socView(machine.chip(chip)));
@@ -48,9 +60,13 @@ export function startSystem(o: TestSystemOptions): TestSystem {
   for (const [name, ta] of Object.entries(o.tas ?? {})) {
     const manifest = taManifestSchema.parse(ta.manifest);
     checkManifest(system, name, manifest, 'test');
+    const data = Object.entries(ta.data ?? {}).map(
+      ([file, v]) => [file, typeof v === 'string' ? new TextEncoder().encode(v) : v] as const,
+    );
     runtime.startTrustedApplication(name, {
       manifest,
       code: `${ta.prologue ?? ''}\n${bundleSource(ta.entry)}`,
+      data: new Map(data),
     });
   }
   if (o.normal) runtime.startNormalWorld(normalCode(o.normal));

@@ -27,6 +27,11 @@ export const services = {
     number: 230,
     summary: "the partition's public boot information (JSON in the reply payload): names, slots, directory",
   },
+  ta_data: {
+    number: 231,
+    summary:
+      "up to 4096 bytes at offset a0 of a data component of the caller's own trusted application, named by the payload (value = its size)",
+  },
 } as const;
 
 export type ServiceName = keyof typeof services;

@@ -92,3 +92,80 @@ export function bootInfo<T = unknown>(): T {
   const r = serviceWithPayload('boot_info', new Uint8Array(0));
   return JSON.parse(decodeUtf8(r.payload)) as T;
 }
+
+/**
+ * A data component of this trusted application's signed package (`ta-data` `<application>/<file>` in the
+ * secure bundle, measured at boot), or undefined if the bundle has none of that name.
+ */
+export function taData(file: string): Uint8Array | undefined {
+  const name = encodeUtf8(file);
+  const first = serviceWithPayload('ta_data', name, 0);
+  if (first.code !== E.OK) return undefined;
+  const out = new Uint8Array(first.value);
+  out.set(first.payload.subarray(0, out.length));
+  for (let at = first.payload.length; at < out.length; ) {
+    const r = serviceWithPayload('ta_data', name, at);
+    if (r.code !== E.OK || r.payload.length === 0) return undefined;
+    out.set(r.payload.subarray(0, out.length - at), at);
+    at += r.payload.length;
+  }
+  return out;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Byte access to a region the partition maps, by copies through the kernel (`mem_read`/`mem_write`, at
+ * most 4096 bytes per call; each copy re-checks the mapping). What a secure partition uses for shared
+ * rings and DMA memory: it is never handed a live view of secure memory.
+ */
+export function regionCopier(region: number): {
+  read(offset: number, length: number): Uint8Array | undefined;
+  write(offset: number, bytes: Uint8Array): boolean;
+} {
+  return {
+    read(offset, length) {
+      if (length <= 4096) {
+        const r = serviceWithPayload('mem_read', EMPTY, region, offset, length);
+        return r.code === E.OK && r.payload.length === length ? r.payload : undefined;
+      }
+      const out = new Uint8Array(length);
+      for (let at = 0; at < length; at += 4096) {
+        const n = Math.min(4096, length - at);
+        const r = serviceWithPayload('mem_read', EMPTY, region, offset + at, n);
+        if (r.code !== E.OK || r.payload.length !== n) return undefined;
+        out.set(r.payload, at);
+      }
+      return out;
+    },
+    write(offset, bytes) {
+      for (let at = 0; at < bytes.length; at += 4096) {
+        const r = serviceWithPayload('mem_write', bytes.subarray(at, at + 4096), region, offset + at);
+        if (r.code !== E.OK) return false;
+      }
+      return true;
+    },
+  };
+}
+
+/** A mapped region's size and physical base address (for DMA descriptors), or undefined. */
+export function regionInfo(region: number): { size: number; physicalBase: number } | undefined {
+  const r = service('region_info', region);
+  return r.code === E.OK ? { size: r.value >>> 0, physicalBase: r.label >>> 0 } : undefined;
+}
+
+/** The 32-bit registers of a device the partition owns (`mmio_read`/`mmio_write`). */
+export function deviceRegisters(device: number): {
+  read(offset: number): number | undefined;
+  write(offset: number, value: number): boolean;
+} {
+  return {
+    read(offset) {
+      const r = service('mmio_read', device, offset);
+      return r.code === E.OK ? r.value >>> 0 : undefined;
+    },
+    write(offset, value) {
+      return service('mmio_write', device, offset, value).code === E.OK;
+    },
+  };
+}

@@ -31,10 +31,12 @@ import { Doorbell } from './channel.js';
 import { rightsBits, type SystemConfig } from './system.js';
 import type { SyscallRequest } from './channel.js';
 
-/** A trusted application as the boot chain hands it over: verified manifest and code. */
+/** A trusted application as the boot chain hands it over: verified manifest, code and data. */
 export interface TrustedProgram {
   readonly manifest: CheckedTaManifest;
   readonly code: string;
+  /** Its verified `ta-data` components, by file name (the component name without `<application>/`). */
+  readonly data?: ReadonlyMap<string, Uint8Array>;
 }
 
 export type SchedulingMode = 'uniprocessor' | 'free-running';
@@ -514,6 +516,14 @@ export class KernelRuntime {
       }
       case services.boot_info.number:
         return this.reply(s, [E.OK], encodeUtf8(stableStringify(this.bootInfo(s))));
+      case services.ta_data.number: {
+        // The application's own signed data only: the slot's program names it, nothing else does.
+        const program = s.program.startsWith('ta:') ? this.programs.get(s.program.slice(3)) : undefined;
+        const bytes = program?.data?.get(decodeUtf8(req.payload));
+        if (!bytes) return this.reply(s, [E.ENOENT]);
+        const offset = Math.min(a[0] ?? 0, bytes.length);
+        return this.reply(s, [E.OK, bytes.length], bytes.slice(offset, offset + 4096));
+      }
       case services.region_info.number: {
         const region = a[0] as number;
         const b = this.backing(region);

@@ -121,8 +121,11 @@ export class CompiledClassifier implements CandidateSource {
   private readonly all: AllRules;
   private readonly index: readonly ChainIndex[];
   private readonly interfaceIds = new Map<string, number>();
-  /** The packet's value of each field, reused across lookups. */
-  private readonly values = new Float64Array(FIELDS);
+  /**
+   * The packet's value of each field, reused across lookups. (A plain array, not a Float64Array: Hardened
+   * JavaScript compartments, where the firewall runs as a trusted application, have no float typed arrays.)
+   */
+  private readonly values: number[] = new Array<number>(FIELDS).fill(0);
 
   constructor(ruleset: Ruleset) {
     this.program = new Program(ruleset);

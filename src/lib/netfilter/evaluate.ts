@@ -73,7 +73,7 @@ export class Program {
         assert(t !== undefined, `jump to unknown chain ${r.target.chain}`);
         return t;
       }),
-      counts: Float64Array.from(c.rules.flatMap((r) => [r.counters.packets, r.counters.bytes])),
+      counts: c.rules.flatMap((r) => [r.counters.packets, r.counters.bytes]),
       kinds: Uint8Array.from(c.rules, (r) => TARGET_CODE[r.target.kind]),
       policyPackets: c.policyCounters.packets,
       policyBytes: c.policyCounters.bytes,
@@ -111,8 +111,11 @@ export interface ProgramChain {
   readonly rules: readonly Rule[];
   /** Chain index of each rule's jump/goto target, -1 otherwise. */
   readonly targets: Int32Array;
-  /** Packets and bytes of each rule, interleaved (one cache line holds both). */
-  readonly counts: Float64Array;
+  /**
+   * Packets and bytes of each rule, interleaved. A plain array: compartments (the firewall trusted
+   * application) have no Float64Array, and counters must outgrow 32 bits.
+   */
+  readonly counts: number[];
   /** TARGET_CODE of each rule's target, so that the walk need not load the rule to branch. */
   readonly kinds: Uint8Array;
   policyPackets: number;

@@ -5,6 +5,7 @@
  */
 import { bootInfo, log } from '../../kernel/abi/sys.js';
 import { helloClient } from './hello-client.js';
+import { startNetwork } from './network.js';
 
 interface Info {
   readonly partition: string;
@@ -17,3 +18,4 @@ log(
 );
 if (info.smc.some((e) => e.ta === 'hello')) helloClient();
 log('rich-os: init done');
+startNetwork();

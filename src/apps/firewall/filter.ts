@@ -1,0 +1,222 @@
+/**
+ * The firewall's packet path, frame by frame, between the WAN (the NIC driver's rings) and the Normal
+ * World (its proxy driver's rings). The Normal World is a host behind the firewall, so the netfilter
+ * engine (src/lib/netfilter/) sees what a Linux host's firewall sees: datagrams from the WAN go through
+ * INPUT (arriving on `eth0`), datagrams from the Normal World through OUTPUT (leaving on `eth0`), with
+ * connection tracking and reassembly as the kernel does them.
+ *
+ * Beyond the ruleset, at the link layer: ARP passes both ways (iptables does not filter it); a frame of
+ * any other EtherType (IPv6 included: there is no ip6tables ruleset), a VLAN-tagged frame, a frame that
+ * does not decode, and a Normal World frame whose source MAC is not the NIC's are dropped and counted.
+ * Every drop and every reject is reported as a log line; nothing is thrown for anything a frame holds.
+ *
+ * Pure: no kernel calls, no clock (time comes with each frame). The trusted application runs it in its
+ * compartment; tests and the benchmark run it as it is.
+ */
+import { PacketError } from '../../lib/net/wire.js';
+import { decodeArp } from '../../lib/net/arp.js';
+import { EtherType, decodeEthernet, encodeEthernet } from '../../lib/net/ethernet.js';
+import { decodeIpv4, encodeIpv4 } from '../../lib/net/ipv4.js';
+import { fragmentIpv4 } from '../../lib/net/ipv4-fragments.js';
+import { summarizeIpv4 } from '../../lib/net/summary.js';
+import { Firewall, type FirewallResult } from '../../lib/netfilter/firewall.js';
+import type { Ruleset } from '../../lib/netfilter/ruleset.js';
+import { WAN_INTERFACE } from './protocol.js';
+
+export type Side = 'wan' | 'normal-world';
+
+/** What became of one frame. */
+export interface FrameOutcome {
+  /** Frames to pass on to the other side. */
+  readonly forward: Uint8Array[];
+  /** Frames to send back to the side it came from (REJECT replies). */
+  readonly reply: Uint8Array[];
+  /** Log lines (drops, rejects, LOG rules); empty for a plain accept. */
+  readonly log: string[];
+  readonly verdict: 'ACCEPT' | 'DROP' | 'REJECT' | 'HELD';
+}
+
+/** Per side: what came in and what became of it. */
+export interface SideCounters {
+  frames: number;
+  accepted: number;
+  dropped: number;
+  rejected: number;
+  /** Fragments waiting for the rest of their datagram. */
+  held: number;
+  arp: number;
+  /** Dropped before the ruleset: malformed Ethernet/IPv4, failed reassembly. */
+  malformed: number;
+  /** Dropped before the ruleset: not IPv4 or ARP, or VLAN-tagged. */
+  notIpv4: number;
+  /** Normal World frames whose source MAC is not the NIC's. */
+  spoofed: number;
+}
+
+const MTU = 1500;
+
+function sideCounters(): SideCounters {
+  return {
+    frames: 0,
+    accepted: 0,
+    dropped: 0,
+    rejected: 0,
+    held: 0,
+    arp: 0,
+    malformed: 0,
+    notIpv4: 0,
+    spoofed: 0,
+  };
+}
+
+const hex16 = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
+const sameMac = (a: Uint8Array, b: Uint8Array) =>
+  a.length >= 6 && b.length >= 6 && a.every((x, i) => i >= 6 || x === b[i]);
+
+export class EntryFilter {
+  readonly firewall: Firewall;
+  readonly counters: Record<Side, SideCounters> = { wan: sideCounters(), 'normal-world': sideCounters() };
+  /** The NIC's MAC address (the Normal World's source address, the REJECT replies' source). */
+  mac: Uint8Array | undefined;
+
+  constructor(ruleset: Ruleset, options: { evaluator?: 'compiled' | 'linear' } = {}) {
+    this.firewall = new Firewall(ruleset, { evaluator: options.evaluator ?? 'compiled' });
+  }
+
+  /** Runs one frame from `side` through the link checks and the ruleset. */
+  process(side: Side, frame: Uint8Array, nowNs: bigint): FrameOutcome {
+    const c = this.counters[side];
+    c.frames++;
+    const from = side === 'wan' ? `in=${WAN_INTERFACE}` : `out=${WAN_INTERFACE}`;
+    const drop = (counter: 'malformed' | 'notIpv4' | 'spoofed', why: string): FrameOutcome => {
+      c[counter]++;
+      return { forward: [], reply: [], log: [`DROP ${from} ${why}`], verdict: 'DROP' };
+    };
+    let eth;
+    try {
+      eth = decodeEthernet(frame);
+    } catch (e) {
+      if (!(e instanceof PacketError)) throw e;
+      return drop(
+        'malformed',
+        `malformed frame (${frame.length} bytes): ${e.code} at ${e.location.offset ?? 0}`,
+      );
+    }
+    if (side === 'normal-world' && this.mac && !sameMac(eth.src, this.mac))
+      return drop('spoofed', `source MAC ${macText(eth.src)} is not the interface's`);
+    if (eth.vlans.length > 0) return drop('notIpv4', 'VLAN-tagged frame');
+    if (eth.etherType === EtherType.ARP) {
+      try {
+        decodeArp(eth.payload, 14);
+      } catch (e) {
+        if (!(e instanceof PacketError)) throw e;
+        return drop('malformed', `malformed ARP: ${e.code} at ${e.location.offset ?? 0}`);
+      }
+      c.arp++;
+      return { forward: [frame], reply: [], log: [], verdict: 'ACCEPT' };
+    }
+    if (eth.etherType !== EtherType.IPV4)
+      return drop('notIpv4', `EtherType ${hex16(eth.etherType)} not forwarded`);
+    const r = this.firewall.process({
+      hook: side === 'wan' ? 'INPUT' : 'OUTPUT',
+      datagram: eth.payload,
+      ...(side === 'wan'
+        ? { inInterface: WAN_INTERFACE, linkHeader: frame.subarray(0, 14) }
+        : { outInterface: WAN_INTERFACE }),
+      nowNs,
+    });
+    return this.outcome(side, frame, eth, r, from, nowNs);
+  }
+
+  private outcome(
+    side: Side,
+    frame: Uint8Array,
+    eth: ReturnType<typeof decodeEthernet>,
+    r: FirewallResult,
+    from: string,
+    nowNs: bigint,
+  ): FrameOutcome {
+    const c = this.counters[side];
+    if (r.kind === 'held') {
+      c.held++;
+      return { forward: [], reply: [], log: [], verdict: 'HELD' };
+    }
+    if (r.kind === 'dropped') {
+      c.malformed++;
+      return {
+        forward: [],
+        reply: [],
+        log: [
+          `DROP ${from} ${r.reason} ${r.code}${r.offset !== undefined ? ` at ${r.offset}` : ''}: ${summarizeIpv4(eth.payload)}`,
+        ],
+        verdict: 'DROP',
+      };
+    }
+    const log = r.logs.map((l) => `LOG ${l.text}`);
+    const decided = r.rule ? `${r.chain} rule ${r.rule.number} (line ${r.rule.line})` : `${r.chain} policy`;
+    const what = `${summarizeIpv4(r.datagram)} ct=${r.ctState}`;
+    if (r.verdict === 'ACCEPT') {
+      c.accepted++;
+      return { forward: this.frames(frame, eth, r), reply: [], log, verdict: 'ACCEPT' };
+    }
+    if (r.verdict === 'DROP') {
+      c.dropped++;
+      log.push(`DROP ${from} ${decided}${r.hotdrop ? ' (hotdrop)' : ''}: ${what}`);
+      return { forward: [], reply: [], log, verdict: 'DROP' };
+    }
+    c.rejected++;
+    const reply: Uint8Array[] = [];
+    let sent = r.reply !== undefined;
+    if (r.reply && side === 'wan') {
+      // As in Linux, the reply to a datagram rejected in INPUT is a local datagram: it leaves through
+      // OUTPUT (where connection tracking knows it as RELATED to what it answers).
+      const out = this.firewall.process({
+        hook: 'OUTPUT',
+        datagram: r.reply,
+        outInterface: WAN_INTERFACE,
+        nowNs,
+      });
+      sent = out.kind === 'verdict' && out.verdict === 'ACCEPT';
+      if (out.kind === 'verdict') log.push(...out.logs.map((l) => `LOG ${l.text}`));
+    }
+    if (r.reply && sent) {
+      // Back to the sender: from the address it wrote to (ours, for a broadcast), to the address it came from.
+      const group = ((eth.dst[0] ?? 0) & 1) === 1;
+      const src = group && this.mac ? this.mac : eth.dst;
+      reply.push(
+        encodeEthernet(
+          { dst: eth.src, src, vlans: [], etherType: EtherType.IPV4, payload: r.reply },
+          { pad: true },
+        ),
+      );
+    }
+    const answer = !r.reply
+      ? ' (no reply)'
+      : sent
+        ? ` -> ${summarizeIpv4(r.reply)}`
+        : ' (reply dropped in OUTPUT)';
+    log.push(`REJECT ${from} ${decided}: ${what}${answer}`);
+    return { forward: [], reply, log, verdict: 'REJECT' };
+  }
+
+  /** The frames an accepted datagram leaves as: the frame itself, or a reassembled datagram re-fragmented. */
+  private frames(
+    frame: Uint8Array,
+    eth: ReturnType<typeof decodeEthernet>,
+    r: Extract<FirewallResult, { kind: 'verdict' }>,
+  ): Uint8Array[] {
+    if (!r.reassembled) return [frame];
+    const packet = decodeIpv4(r.datagram);
+    const pieces = r.datagram.length <= MTU ? [packet] : fragmentIpv4(packet, MTU);
+    return pieces.map((p) =>
+      encodeEthernet(
+        { dst: eth.dst, src: eth.src, vlans: [], etherType: EtherType.IPV4, payload: encodeIpv4(p) },
+        { pad: true },
+      ),
+    );
+  }
+}
+
+function macText(m: Uint8Array): string {
+  return Array.from(m.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':');
+}
