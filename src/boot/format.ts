@@ -476,7 +476,10 @@ export function checkComposition(
     if (c.kind === 'ta-data') {
       const owner = taDataOwner(c.name);
       if (owner === undefined || !manifests.has(owner))
-        return bad(c, `ta-data ${c.name} does not name a trusted application of the bundle (<application>/<file>)`);
+        return bad(
+          c,
+          `ta-data ${c.name} does not name a trusted application of the bundle (<application>/<file>)`,
+        );
     }
   }
   return undefined;

@@ -44,7 +44,10 @@ test('rampart boot runs the chain: measured boot, the partitions and what they d
   assert.match(r.stdout, /^ {4}1 +hello +hello +secure +ta:hello +blocked-recv +\d+ calls$/m);
   assert.match(r.stdout, /^ {4}2 +nic-driver +nic +secure +ta:nic-driver +blocked-ntf +\d+ calls$/m);
   assert.match(r.stdout, /^ {4}3 +firewall +firewall +secure +ta:firewall +blocked-ntf +\d+ calls$/m);
-  assert.match(r.stdout, /^ {4}4 +firewall-doorbell +firewall +secure +ta:firewall +blocked-recv +\d+ calls$/m);
+  assert.match(
+    r.stdout,
+    /^ {4}4 +firewall-doorbell +firewall +secure +ta:firewall +blocked-recv +\d+ calls$/m,
+  );
   // The rich OS ran the hello client, then brought its network up and waits for frames.
   assert.match(r.stdout, /^ {4}5 +rich-os +normal-world +non-secure +normal-world +blocked-ntf +\d+ calls$/m);
   assert.match(r.stdout, /\[rich-os\] demo: \{"step":"close-session"/);

@@ -103,7 +103,7 @@ export function taData(file: string): Uint8Array | undefined {
   if (first.code !== E.OK) return undefined;
   const out = new Uint8Array(first.value);
   out.set(first.payload.subarray(0, out.length));
-  for (let at = first.payload.length; at < out.length; ) {
+  for (let at = first.payload.length; at < out.length;) {
     const r = serviceWithPayload('ta_data', name, at);
     if (r.code !== E.OK || r.payload.length === 0) return undefined;
     out.set(r.payload.subarray(0, out.length - at), at);
