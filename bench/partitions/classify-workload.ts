@@ -8,7 +8,9 @@
 import { EntryFilter } from '../../src/apps/firewall/filter.js';
 import { ArpOperation, encodeArp } from '../../src/lib/net/arp.js';
 import { EtherType, encodeEthernet } from '../../src/lib/net/ethernet.js';
-import { encodeIpv4, IpProtocol } from '../../src/lib/net/ipv4.js';
+import { IpProtocol } from '../../src/lib/net/ipv4.js';
+import { formatIpv4 } from '../../src/lib/net/address.js';
+import { ip as ipDatagram } from '../../test/netfilter/packets.js';
 import { encodeTcp } from '../../src/lib/net/tcp.js';
 import { encodeUdp } from '../../src/lib/net/udp.js';
 import { parseRuleset } from '../../src/lib/netfilter/parse.js';
@@ -17,23 +19,9 @@ const GW = ((198 << 24) | (51 << 16) | (100 << 8) | 10) >>> 0;
 const GW_MAC = Uint8Array.of(2, 0x52, 0x50, 0, 0, 1);
 const HOST_MAC = Uint8Array.of(2, 0, 0, 0, 0x53, 0x14);
 
-function ip(src: number, dst: number, protocol: number, payload: Uint8Array): Uint8Array {
-  return encodeIpv4({
-    dscp: 0,
-    ecn: 0,
-    identification: 1,
-    reservedFlag: false,
-    dontFragment: true,
-    moreFragments: false,
-    fragmentOffset: 0,
-    ttl: 64,
-    protocol,
-    src,
-    dst,
-    options: [],
-    payload,
-  });
-}
+/** An IPv4 datagram between two addresses given as numbers (the rest as `test/netfilter/packets.ts` sets it). */
+const ip = (src: number, dst: number, protocol: number, payload: Uint8Array): Uint8Array =>
+  ipDatagram(formatIpv4(src), formatIpv4(dst), protocol, payload);
 
 export interface Workload {
   readonly frames: readonly { side: 'wan' | 'normal-world'; frame: Uint8Array }[];
