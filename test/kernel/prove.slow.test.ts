@@ -8,17 +8,8 @@ import { profiles } from '../../src/kernel/core/profile.js';
 import { callNames } from '../../src/kernel/core/table.js';
 import { runCli } from '../helpers/cli.js';
 
-// The application profile's obligations are stated but not all proven: at its sizes
-// `refinement/cap_revoke` ends `unknown` at a 400M resource limit after ~4 minutes (docs/kernel.md,
-// "Profiles and what they cost to prove"). It runs when asked for, and the skip says so.
-const unproven: Readonly<Record<string, string>> = {
-  application:
-    'kernel/application is not proven at its sizes (refinement/cap_revoke ends unknown; docs/kernel.md); set RAMPART_PROVE_APPLICATION=1 to try',
-};
-
 for (const p of Object.values(profiles)) {
-  const skip = process.env['RAMPART_PROVE_APPLICATION'] === '1' ? undefined : unproven[p.name];
-  test(`rampart prove kernel/${p.name}: every obligation proven`, { skip: skip ?? false }, (t) => {
+  test(`rampart prove kernel/${p.name}: every obligation proven`, (t) => {
     const r = runCli(['prove', `kernel/${p.name}`, '--json', '--no-cache', '--jobs', '2']);
     assert.equal(r.status, 0, r.stderr.slice(-2000) + r.stdout.slice(-4000));
     const out = JSON.parse(r.stdout) as {

