@@ -10,7 +10,18 @@ import { runCli } from '../helpers/cli.js';
 
 for (const p of Object.values(profiles)) {
   test(`rampart prove kernel/${p.name}: every obligation proven`, (t) => {
-    const r = runCli(['prove', `kernel/${p.name}`, '--json', '--no-cache', '--jobs', '2']);
+    // The resource limit bounds each query (kernelObligations); the wall-clock guard is only a backstop,
+    // wide enough for the application profile's slowest refinement (~5 min) on a loaded machine.
+    const r = runCli([
+      'prove',
+      `kernel/${p.name}`,
+      '--json',
+      '--no-cache',
+      '--jobs',
+      '2',
+      '--timeout',
+      '3600',
+    ]);
     assert.equal(r.status, 0, r.stderr.slice(-2000) + r.stdout.slice(-4000));
     const out = JSON.parse(r.stdout) as {
       summary: { total: number; proven: number; wallMs: number; solveMs: number };
