@@ -90,39 +90,21 @@ export const applicationProfile: KernelProfile = Object.freeze({
   // An object can be revoked or destroyed 255 times; then EOVERFLOW (proven: it never wraps round).
   genBits: 8,
   regionRules: Object.freeze({
-    privateRights: RWX,
-    sharedRights: R | W,
-    deviceRights: R | W,
-    wxorx: true,
+    ...proofProfile.regionRules,
     // An MMU maps every region at once: no per-partition limit (the rule is vacuous, not a guard).
     maxMapsPerPartition: 8,
   }),
 });
 
 /**
- * A microcontroller with an MPU (the head unit's CAN controller): few regions, and at most two of them
- * mapped per partition at once — the MPU rule is live (`region_map.limit`). Tables of the proof
- * profile's size, proven at that size.
+ * A microcontroller with an MPU (the head unit's CAN controller): the proof profile's tables and rules —
+ * few regions, at most two of them mapped per partition at once, so the MPU rule is live
+ * (`region_map.limit`) — under its own name, proven at that size.
  */
 export const microcontrollerProfile: KernelProfile = Object.freeze({
+  ...proofProfile,
   name: 'microcontroller',
   description: 'Cortex-M class microcontroller with an MPU (the CAN microcontroller of a head unit)',
-  domains: 3,
-  partitions: 3,
-  regions: 3,
-  endpoints: 2,
-  notifications: 2,
-  devices: 2,
-  capSlots: 3,
-  smcEntries: 2,
-  genBits: 8,
-  regionRules: Object.freeze({
-    privateRights: RWX,
-    sharedRights: R | W,
-    deviceRights: R | W,
-    wxorx: true,
-    maxMapsPerPartition: 2,
-  }),
 });
 
 export const profiles: Readonly<Record<string, KernelProfile>> = Object.freeze({
