@@ -280,3 +280,37 @@ test('any token soup is parsed or refused with a located InputError, never anyth
   );
   assert.ok(parsed > 30, `only ${parsed} soups with rules were accepted`);
 });
+
+test('counters are read exactly: up to 2^53-1 kept, past it or past 2^64-1 refused with line and field', () => {
+  const file = (c: string, r = '[0:0]') => `*filter\n:INPUT ACCEPT ${c}\n${r} -A INPUT -j ACCEPT\nCOMMIT\n`;
+  const max = String(Number.MAX_SAFE_INTEGER);
+  const ok = parseRuleset(file(`[${max}:1]`, `[2:${max}]`));
+  const input = ok.chains.find((c) => c.name === 'INPUT')!;
+  assert.deepEqual(input.policyCounters, { packets: Number.MAX_SAFE_INTEGER, bytes: 1 });
+  assert.deepEqual(input.rules[0]!.counters, { packets: 2, bytes: Number.MAX_SAFE_INTEGER });
+  const saved = saveRuleset(ok);
+  assert.ok(saved.includes(`:INPUT ACCEPT [${max}:1]\n`) && saved.includes(`\n[2:${max}] -A INPUT`), saved);
+  // iptables-nft 1.8.9 loads 18446744073709551616 as 18446744073709551615 (strtoull saturates);
+  // Rampart refuses rather than change a counter.
+  const cases: [string, string, number, number, 'packets' | 'bytes', RegExp][] = [
+    [file('[9007199254740992:0]'), '9007199254740992', 2, 16, 'packets', /2\^53-1/],
+    [file('[0:18446744073709551615]'), '18446744073709551615', 2, 18, 'bytes', /2\^53-1/],
+    [file('[0:0]', '[18446744073709551616:0]'), '18446744073709551616', 3, 2, 'packets', /2\^64-1/],
+    [file('[0:0]', '[1:99999999999999999999999]'), '99999999999999999999999', 3, 4, 'bytes', /2\^64-1/],
+  ];
+  for (const [text, digits, line, column, field, why] of cases)
+    assert.throws(
+      () => parseRuleset(text, { file: 'rules.v4' }),
+      (e: unknown) => {
+        assert.ok(e instanceof InputError, String(e));
+        assert.equal(e.code, 'NF_SYNTAX');
+        assert.deepEqual(e.location, { file: 'rules.v4', line, column, field }, e.message);
+        assert.match(e.message, why);
+        assert.ok(e.message.includes(digits), e.message);
+        return true;
+      },
+    );
+  // Digits only: no sign, exponent, hex or spaces, which Number() would take.
+  for (const c of ['[1e3:0]', '[0x10:0]', '[+1:0]', '[1.0:0]', '[ 1:0]'])
+    assert.throws(() => parseRuleset(file(c)), InputError, c);
+});

@@ -135,6 +135,7 @@ const MULTIPORT_MAX = 15;
 const LIMIT_SCALE = 10000;
 const LOG_PREFIX_MAX = 29;
 const COMMENT_MAX = 255;
+const U64_MAX = (1n << 64n) - 1n;
 
 /** Reads an iptables-save / iptables-restore file holding the filter table. */
 export function parseRuleset(text: string, options: ParseOptions = {}): Ruleset {
@@ -277,9 +278,30 @@ class RestoreParser {
   }
 
   private counters(tok: Token): Counters {
-    const m = /^\[(\d+):(\d+)\]$/.exec(tok.text);
+    const m = /^\[([0-9]+):([0-9]+)\]$/.exec(tok.text);
     if (!m) throw this.syntax(`bad counters '${tok.text}' (expected [packets:bytes])`, tok.column);
-    return { packets: Number(m[1]), bytes: Number(m[2]) };
+    return {
+      packets: this.counter(m[1]!, 'packets', tok.column + 1),
+      bytes: this.counter(m[2]!, 'bytes', tok.column + 2 + m[1]!.length),
+    };
+  }
+
+  /**
+   * One counter, read exactly. iptables-nft 1.8.9 saturates a value past 2^64-1 to 2^64-1 (strtoull);
+   * Rampart refuses it instead, and refuses past 2^53-1 since counters are kept as exact JS numbers.
+   */
+  private counter(digits: string, field: 'packets' | 'bytes', column: number): number {
+    const n = BigInt(digits);
+    const at = { ...this.where(this.lineNo, column), field };
+    if (n > U64_MAX)
+      throw new InputError('NF_SYNTAX', `${field} counter ${digits} is past 2^64-1 (the kernel's u64)`, at);
+    if (n > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new InputError(
+        'NF_SYNTAX',
+        `${field} counter ${digits} is past 2^53-1 (Number.MAX_SAFE_INTEGER), the largest counter Rampart keeps exactly`,
+        at,
+      );
+    return Number(n);
   }
 
   private ruleLine(line: string, indent: number): void {
