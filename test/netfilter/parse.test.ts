@@ -314,3 +314,40 @@ test('counters are read exactly: up to 2^53-1 kept, past it or past 2^64-1 refus
   for (const c of ['[1e3:0]', '[0x10:0]', '[+1:0]', '[1.0:0]', '[ 1:0]'])
     assert.throws(() => parseRuleset(file(c)), InputError, c);
 });
+
+test('--limit-burst 0 and over-long --log-prefix load as iptables-nft 1.8.9 loads them', () => {
+  // Observed with iptables-restore v1.8.9 (nf_tables) in a fresh netns: '--limit 1/s --limit-burst 0'
+  // loads (nft --debug=netlink shows 'burst 5'); a --log-prefix over 29 bytes loads cut to 29 bytes,
+  // silently, even mid UTF-8 character ("é"x21 is saved as "é"x14 then the byte 0xc3).
+  const load = (spec: string) =>
+    parseRuleset(`*filter\n:INPUT ACCEPT [0:0]\n-A INPUT ${spec}\nCOMMIT\n`, {
+      file: 'rules.v4',
+    }).chains.find((c) => c.name === 'INPUT')!.rules[0]!;
+  const burst = (n: number) => {
+    const m = load(`-m limit --limit 1/s --limit-burst ${n} -j ACCEPT`).matches[0]!;
+    assert.equal(m.kind, 'limit');
+    return m.kind === 'limit' ? m.burst : -1;
+  };
+  assert.equal(burst(0), 5);
+  assert.equal(burst(1), 1);
+  assert.equal(burst(10000), 10000);
+  const prefix = (p: string) => {
+    const t = load(`-j LOG --log-prefix "${p}"`).target;
+    return t.kind === 'LOG' ? t.prefix : undefined;
+  };
+  const ascii = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  assert.equal(prefix(ascii.slice(0, 29)), ascii.slice(0, 29));
+  assert.equal(prefix(ascii.slice(0, 30)), ascii.slice(0, 29));
+  assert.equal(prefix(ascii), ascii.slice(0, 29));
+  // Bytes, not characters: 'a' + 14 'é' is 29 bytes and kept; 'a' + 20 'é' is cut to it.
+  assert.equal(prefix('a' + 'é'.repeat(14)), 'a' + 'é'.repeat(14));
+  assert.equal(prefix('a' + 'é'.repeat(20)), 'a' + 'é'.repeat(14));
+  // 21 'é' cut to 29 bytes ends in half a character: not representable, refused where it stands.
+  expectError(
+    `*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j LOG --log-prefix "${'é'.repeat(21)}"\nCOMMIT\n`,
+    'NF_UNSUPPORTED',
+    3,
+    30,
+    /--log-prefix longer than 29 bytes.*split a UTF-8 character/,
+  );
+});

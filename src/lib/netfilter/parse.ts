@@ -961,7 +961,8 @@ class RuleParser {
               `limit: bad value for option "--limit-burst", or out of range (0-10000)`,
               b.args[0]!.column,
             );
-          // nft's limit expression takes a zero burst as its default of 5.
+          // iptables-nft 1.8.9 loads --limit-burst 0 as nft's default burst of 5 (nft --debug=netlink
+          // shows 'burst 5'; iptables-save then prints no --limit-burst).
           burst = n === 0 ? 5 : n;
         }
         return { kind: 'limit', rate, unitSeconds, burst };
@@ -1013,8 +1014,7 @@ class RuleParser {
           throw this.p.syntax(`--log-prefix must have a minimum length of 1 characters`, prefix.column);
         const opts: LogOptions = {
           level: lvl,
-          // iptables-nft truncates longer prefixes to the 29 characters the kernel keeps.
-          prefix: prefix ? prefix.text.slice(0, LOG_PREFIX_MAX) : '',
+          prefix: prefix ? this.logPrefix(prefix) : '',
           tcpSequence: tv('--log-tcp-sequence') === true,
           tcpOptions: tv('--log-tcp-options') === true,
           ipOptions: tv('--log-ip-options') === true,
@@ -1026,6 +1026,21 @@ class RuleParser {
       default:
         return t.goto ? { kind: 'goto', chain: t.name } : { kind: 'jump', chain: t.name };
     }
+  }
+
+  /**
+   * iptables-nft 1.8.9 silently cuts a longer prefix to the 29 bytes (not characters) the kernel keeps
+   * (struct xt_log_info's prefix[30]), even inside a UTF-8 sequence; that last cut is refused here.
+   */
+  private logPrefix(tok: Token): string {
+    const bytes = new TextEncoder().encode(tok.text);
+    if (bytes.length <= LOG_PREFIX_MAX) return tok.text;
+    if ((bytes[LOG_PREFIX_MAX]! & 0xc0) === 0x80)
+      throw this.p.unsupported(
+        `--log-prefix longer than ${LOG_PREFIX_MAX} bytes: the kernel's cut would split a UTF-8 character`,
+        tok.column,
+      );
+    return new TextDecoder().decode(bytes.subarray(0, LOG_PREFIX_MAX));
   }
 
   // Argument parsers ------------------------------------------------------------------------------
