@@ -351,3 +351,28 @@ test('--limit-burst 0 and over-long --log-prefix load as iptables-nft 1.8.9 load
     /--log-prefix longer than 29 bytes.*split a UTF-8 character/,
   );
 });
+
+test('an over-long --comment loads cut to 255 bytes, as iptables-nft 1.8.9 loads it', () => {
+  // Observed with iptables-restore v1.8.9 (nf_tables): 256 or 300 'a' load and save as 255 'a';
+  // 128 'é' (256 bytes) saves as 127 'é' then the byte 0xc3.
+  const comment = (c: string) => {
+    const m = parseRuleset(
+      `*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "${c}" -j ACCEPT\nCOMMIT\n`,
+    )
+      .chains.find((ch) => ch.name === 'INPUT')!
+      .rules[0]!.matches.find((x) => x.kind === 'comment');
+    return m?.kind === 'comment' ? m.text : undefined;
+  };
+  assert.equal(comment('a'.repeat(255)), 'a'.repeat(255));
+  assert.equal(comment('a'.repeat(256)), 'a'.repeat(255));
+  assert.equal(comment('a'.repeat(300)), 'a'.repeat(255));
+  assert.equal(comment('a' + 'é'.repeat(200)), 'a' + 'é'.repeat(127));
+  assert.equal(comment('é'.repeat(127)), 'é'.repeat(127));
+  expectError(
+    `*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "${'é'.repeat(128)}"\nCOMMIT\n`,
+    'NF_UNSUPPORTED',
+    3,
+    31,
+    /--comment longer than 255 bytes.*split a UTF-8 character/,
+  );
+});

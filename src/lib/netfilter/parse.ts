@@ -970,10 +970,7 @@ class RuleParser {
       case 'comment': {
         const c = v('--comment');
         if (!c) throw this.p.syntax(`comment: option "--comment" must be specified`, m.token.column);
-        const text = c.args[0]!.text;
-        if (text.length > COMMENT_MAX)
-          throw this.p.syntax(`comment longer than ${COMMENT_MAX} characters`, c.args[0]!.column);
-        return { kind: 'comment', text };
+        return { kind: 'comment', text: this.cutBytes(c.args[0]!, COMMENT_MAX, '--comment') };
       }
     }
   }
@@ -1014,7 +1011,7 @@ class RuleParser {
           throw this.p.syntax(`--log-prefix must have a minimum length of 1 characters`, prefix.column);
         const opts: LogOptions = {
           level: lvl,
-          prefix: prefix ? this.logPrefix(prefix) : '',
+          prefix: prefix ? this.cutBytes(prefix, LOG_PREFIX_MAX, '--log-prefix') : '',
           tcpSequence: tv('--log-tcp-sequence') === true,
           tcpOptions: tv('--log-tcp-options') === true,
           ipOptions: tv('--log-ip-options') === true,
@@ -1029,18 +1026,19 @@ class RuleParser {
   }
 
   /**
-   * iptables-nft 1.8.9 silently cuts a longer prefix to the 29 bytes (not characters) the kernel keeps
-   * (struct xt_log_info's prefix[30]), even inside a UTF-8 sequence; that last cut is refused here.
+   * iptables-nft 1.8.9 silently cuts a longer --log-prefix or --comment to the bytes (not characters)
+   * its fixed field keeps (xt_log_info prefix[30], xt_comment_info comment[256], less the NUL), even
+   * inside a UTF-8 sequence; that last cut is refused here.
    */
-  private logPrefix(tok: Token): string {
+  private cutBytes(tok: Token, max: number, option: string): string {
     const bytes = new TextEncoder().encode(tok.text);
-    if (bytes.length <= LOG_PREFIX_MAX) return tok.text;
-    if ((bytes[LOG_PREFIX_MAX]! & 0xc0) === 0x80)
+    if (bytes.length <= max) return tok.text;
+    if ((bytes[max]! & 0xc0) === 0x80)
       throw this.p.unsupported(
-        `--log-prefix longer than ${LOG_PREFIX_MAX} bytes: the kernel's cut would split a UTF-8 character`,
+        `${option} longer than ${max} bytes: the kernel's cut would split a UTF-8 character`,
         tok.column,
       );
-    return new TextDecoder().decode(bytes.subarray(0, LOG_PREFIX_MAX));
+    return new TextDecoder().decode(bytes.subarray(0, max));
   }
 
   // Argument parsers ------------------------------------------------------------------------------
