@@ -376,3 +376,43 @@ test('an over-long --comment loads cut to 255 bytes, as iptables-nft 1.8.9 loads
     /--comment longer than 255 bytes.*split a UTF-8 character/,
   );
 });
+
+test("numbers take a leading '+' as strtoul does, and no '-'", () => {
+  // Observed with iptables-restore v1.8.9 (nf_tables): each left-hand rule loads and saves as the
+  // right-hand one; '-0', '+-5' and '+ 5' are refused.
+  const cases: [string, string][] = [
+    ['-p +6 -j ACCEPT', '-A INPUT -p tcp -j ACCEPT'],
+    ['-p +0 -j ACCEPT', '-A INPUT -j ACCEPT'],
+    ['-s 10.0.0.0/+8 -j ACCEPT', '-A INPUT -s 10.0.0.0/8 -j ACCEPT'],
+    ['-p udp --sport +1:+5 --dport +22 -j ACCEPT', '-A INPUT -p udp -m udp --sport 1:5 --dport 22 -j ACCEPT'],
+    ['-p tcp -m multiport --dports +22 -j ACCEPT', '-A INPUT -p tcp -m multiport --dports 22 -j ACCEPT'],
+    ['-p icmp --icmp-type +3/+1 -j ACCEPT', '-A INPUT -p icmp -m icmp --icmp-type 3/1 -j ACCEPT'],
+    [
+      '-m limit --limit-burst " +0x10" -j ACCEPT',
+      '-A INPUT -m limit --limit 3/hour --limit-burst 16 -j ACCEPT',
+    ],
+    ['-j LOG --log-level +7', '-A INPUT -j LOG --log-level 7'],
+  ];
+  const file = (spec: string) => `*filter\n:INPUT ACCEPT [0:0]\n-A INPUT ${spec}\nCOMMIT\n`;
+  for (const [spec, saved] of cases)
+    assert.equal(
+      saveRuleset(parseRuleset(file(spec)), { counters: false })
+        .split('\n')
+        .filter((l) => l.startsWith('-A '))
+        .join('\n'),
+      saved,
+      spec,
+    );
+  for (const spec of [
+    '-p -0 -j ACCEPT',
+    '-m limit --limit-burst -0 -j ACCEPT',
+    '-m limit --limit-burst "+ 5" -j ACCEPT',
+    '-p tcp --dport +-5 -j ACCEPT',
+    '-j LOG --log-level ++7',
+  ])
+    assert.throws(
+      () => parseRuleset(file(spec)),
+      (e: unknown) => e instanceof InputError && e.code === 'NF_SYNTAX' && e.location.line === 3,
+      spec,
+    );
+});

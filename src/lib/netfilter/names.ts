@@ -28,11 +28,12 @@ const BUILTIN_PROTOCOLS: Readonly<Record<string, number>> = {
 };
 
 /**
- * C strtoul with base 0 (decimal, 0x hex, 0 octal) over the whole string, leading white space allowed:
- * how xtables_strtoui reads numbers. Undefined unless the whole text is a number within [0, max].
+ * C strtoul with base 0 (decimal, 0x hex, 0 octal) over the whole string, leading white space and one
+ * '+' allowed (C11 7.22.1.4): how xtables_strtoui reads numbers. Undefined unless the whole text is a
+ * number within [0, max].
  */
 export function strtoui(text: string, max: number, base: 0 | 10 = 0): number | undefined {
-  const s = text.replace(/^[ \t\n\v\f\r]+/, '');
+  const s = text.replace(/^[ \t\n\v\f\r]+\+?|^\+/, '');
   let m: RegExpExecArray | null;
   let v: number;
   if (base === 0 && (m = /^0[xX]([0-9a-fA-F]+)$/.exec(s))) v = parseInt(m[1] ?? '', 16);
