@@ -416,3 +416,45 @@ test("numbers take a leading '+' as strtoul does, and no '-'", () => {
       spec,
     );
 });
+
+test('port numbers: base 0 (026 is 22) in -m tcp and -m multiport, base 10 in -m udp', () => {
+  // Observed with iptables-restore v1.8.9 (nf_tables): each left-hand rule saves as the right-hand one;
+  // '-p tcp --dport 08' and '-p udp --dport 0x16' are refused.
+  const cases: [string, string][] = [
+    ['-p tcp --dport 026 -j ACCEPT', '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT'],
+    ['-p tcp --dport 010:020 -j ACCEPT', '-A INPUT -p tcp -m tcp --dport 8:16 -j ACCEPT'],
+    [
+      '-p tcp --sport 0X16 --dport :0x20 -j ACCEPT',
+      '-A INPUT -p tcp -m tcp --sport 22 --dport 0:32 -j ACCEPT',
+    ],
+    ['-p udp --dport 010 -j ACCEPT', '-A INPUT -p udp -m udp --dport 10 -j ACCEPT'],
+    [
+      '-p udp -m multiport --dports 026,0x16:0x17 -j ACCEPT',
+      '-A INPUT -p udp -m multiport --dports 22,22:23 -j ACCEPT',
+    ],
+    [
+      '-p tcp -m multiport --ports 0x16:0x20 -j ACCEPT',
+      '-A INPUT -p tcp -m multiport --ports 22:32 -j ACCEPT',
+    ],
+  ];
+  const file = (spec: string) => `*filter\n:INPUT ACCEPT [0:0]\n-A INPUT ${spec}\nCOMMIT\n`;
+  for (const [spec, saved] of cases)
+    assert.equal(
+      saveRuleset(parseRuleset(file(spec)), { counters: false })
+        .split('\n')
+        .filter((l) => l.startsWith('-A '))
+        .join('\n'),
+      saved,
+      spec,
+    );
+  for (const spec of [
+    '-p tcp --dport 08 -j ACCEPT',
+    '-p tcp -m multiport --dports 09 -j ACCEPT',
+    '-p udp --dport 0x16 -j ACCEPT',
+  ])
+    assert.throws(
+      () => parseRuleset(file(spec)),
+      (e: unknown) => e instanceof InputError && e.code === 'NF_SYNTAX' && e.location.line === 3,
+      spec,
+    );
+});

@@ -61,9 +61,13 @@ export function protocolName(n: number): string {
   return PROTOCOL_NAME.get(n) ?? String(n);
 }
 
-/** A port number or a service name for the given protocol ('tcp' | 'udp' | other), as xtables_parse_port. */
-export function parsePort(text: string, protocol: string): number | undefined {
-  const n = strtoui(text, 65535, 10);
+/**
+ * A port number or a service name for the given protocol ('tcp' | 'udp' | other), as xtables_parse_port.
+ * iptables-nft 1.8.9 reads the number with base 0 (`026` is 22) except for libxt_udp's --sport/--dport,
+ * which read base 10 (`026` is 26, `0x16` refused): `base` says which.
+ */
+export function parsePort(text: string, protocol: string, base: 0 | 10): number | undefined {
+  const n = strtoui(text, 65535, base);
   if (n !== undefined) return n;
   const entry = Object.hasOwn(SERVICES, text) ? SERVICES[text] : undefined;
   if (!entry) return undefined;

@@ -880,8 +880,9 @@ class RuleParser {
     switch (m.name) {
       case 'tcp':
       case 'udp': {
-        const sport = this.portOption(v('--sport'), protoName);
-        const dport = this.portOption(v('--dport'), protoName);
+        const base = m.name === 'udp' ? 10 : 0;
+        const sport = this.portOption(v('--sport'), protoName, base);
+        const dport = this.portOption(v('--dport'), protoName, base);
         if (m.name === 'udp')
           return { kind: 'udp', ...(sport ? { sport } : {}), ...(dport ? { dport } : {}) };
         const syn = v('--syn');
@@ -1071,13 +1072,14 @@ class RuleParser {
   private portOption(
     o: { args: Token[]; invert: boolean } | undefined,
     protoName: string,
+    base: 0 | 10,
   ): PortMatch | undefined {
     if (!o) return undefined;
     const a = o.args[0]!;
     const colon = a.text.indexOf(':');
     const port = (s: string, dflt: number) => {
       if (s === '') return dflt;
-      const n = parsePort(s, protoName);
+      const n = parsePort(s, protoName, base);
       if (n === undefined) throw this.p.syntax(`invalid port/service '${s}' specified`, a.column);
       return n;
     };
@@ -1093,7 +1095,7 @@ class RuleParser {
     for (const item of a.text.split(',')) {
       const [lo, hi, ...rest] = item.split(':');
       const port = (s: string | undefined) => {
-        const n = s === undefined ? undefined : parsePort(s, protoName);
+        const n = s === undefined ? undefined : parsePort(s, protoName, 0);
         if (n === undefined) throw this.p.syntax(`invalid port/service '${s ?? ''}' specified`, a.column);
         return n;
       };
