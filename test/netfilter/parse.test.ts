@@ -458,3 +458,26 @@ test('port numbers: base 0 (026 is 22) in -m tcp and -m multiport, base 10 in -m
       spec,
     );
 });
+
+test('--limit counts are read as libxt_limit reads them (atoi into 32 unsigned bits)', () => {
+  // Observed with iptables-restore v1.8.9 (nf_tables): each left-hand rate saves as the right-hand one;
+  // '4294967296/s' and '0x10/s' are a bad rate, '-5/s' and '18446744073709551617/s' too fast.
+  const cases: [string, string][] = [
+    ['1x/s', '1/sec'],
+    ['2x', '2/sec'],
+    [' +1/s', '1/sec'],
+    ['4294967297/s', '1/sec'],
+    ['-4294967295/m', '1/min'],
+  ];
+  const file = (rate: string) =>
+    `*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m limit --limit "${rate}" -j ACCEPT\nCOMMIT\n`;
+  for (const [rate, saved] of cases)
+    assert.ok(saveRuleset(parseRuleset(file(rate))).includes(`-m limit --limit ${saved} -j ACCEPT`), rate);
+  for (const [rate, why] of [
+    ['4294967296/s', /bad rate/],
+    ['0x10/s', /bad rate/],
+    ['-5/s', /rate too fast/],
+    ['18446744073709551617/s', /rate too fast/],
+  ] as const)
+    expectError(file(rate), 'NF_SYNTAX', 3, 27, why);
+});

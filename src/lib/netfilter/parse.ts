@@ -1143,9 +1143,9 @@ class RuleParser {
 
   /** libxt_limit parse_rate: `N[/second|minute|hour|day]` (any prefix of the unit), at most 10000/s. */
   private rate(a: Token): { rate: number; unitSeconds: number } {
-    const m = /^(\d+)(?:\/(.*))?$/.exec(a.text);
-    const n = m ? Number(m[1]) : 0;
-    const unit = m?.[2];
+    const slash = a.text.indexOf('/');
+    const unit = slash < 0 ? undefined : a.text.slice(slash + 1);
+    const n = atoiU32(a.text);
     let mult = 1;
     if (unit !== undefined) {
       const u = unit.toLowerCase();
@@ -1161,7 +1161,7 @@ class RuleParser {
       if (!hit) throw this.p.syntax(`bad rate '${a.text}'`, a.column);
       mult = hit[1] as number;
     }
-    if (!m || n === 0) throw this.p.syntax(`bad rate '${a.text}'`, a.column);
+    if (n === 0) throw this.p.syntax(`bad rate '${a.text}'`, a.column);
     // The kernel stores the period in 1/10000 s; iptables-nft turns it back into the largest exact unit.
     const period = Math.floor((LIMIT_SCALE * mult) / n);
     if (period === 0) throw this.p.syntax(`rate too fast '${a.text}'`, a.column);
@@ -1196,6 +1196,21 @@ function parseDottedLoose(text: string): number | undefined {
     v = v * 256 + Number(p);
   }
   return v >>> 0;
+}
+
+/**
+ * libxt_limit's parse_rate reads the count with atoi into a uint32_t: C strtol (leading white space,
+ * a sign, then decimal digits up to the first other character, saturating at the long's range), cut to
+ * int, then to 32 unsigned bits. So `1x/s` is 1/s, `4294967297/s` is 1/s, `-5/s` is too fast.
+ */
+function atoiU32(text: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?)([0-9]*)/.exec(text)!;
+  let v = m[2] === '' ? 0n : BigInt(m[2]!);
+  if (m[1] === '-') v = -v;
+  const LONG_MAX = (1n << 63n) - 1n;
+  if (v > LONG_MAX) v = LONG_MAX;
+  if (v < -LONG_MAX - 1n) v = -LONG_MAX - 1n;
+  return Number(BigInt.asUintN(32, v));
 }
 
 function zero(): Counters {
