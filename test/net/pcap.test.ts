@@ -172,6 +172,12 @@ test('malformed pcap files name the offending byte offset', () => {
   const hugeLen = good.slice();
   new DataView(hugeLen.buffer).setUint32(24 + 8, 0x7fffffff, true);
   expectInputError(() => readCapture(hugeLen), 'PCAP_BAD_RECORD', 32);
+  const noSnap = good.slice();
+  new DataView(noSnap.buffer).setUint32(16, 0, true);
+  expectInputError(() => readCapture(noSnap), 'PCAP_BAD_HEADER', 16);
+  const overSnap = good.slice();
+  new DataView(overSnap.buffer).setUint32(16, 5, true);
+  expectInputError(() => readCapture(overSnap), 'PCAP_BAD_RECORD', 32);
   const badFrac = good.slice();
   new DataView(badFrac.buffer).setUint32(24 + 4, 1_000_000_000, true);
   expectInputError(() => readCapture(badFrac), 'PCAP_BAD_RECORD', 28);

@@ -1,5 +1,6 @@
 /** `rampart fw check` and `rampart fw replay`: the netfilter-compatible firewall engine from the shell. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { readInputFile, readInputText } from '../../common/input-file.js';
 import { InputError } from '../../common/errors.js';
 import { stableStringify } from '../../common/json.js';
 import { tryParseIpv4 } from '../../lib/net/address.js';
@@ -18,8 +19,9 @@ import { type Command, parseOptions } from '../command.js';
 
 function readText(path: string, what: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readInputText(path);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError('FILE_UNREADABLE', `cannot read ${what} '${path}': ${(e as Error).message}`, {
       file: path,
     });
@@ -28,8 +30,9 @@ function readText(path: string, what: string): string {
 
 function readBytes(path: string, what: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    return readInputFile(path);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError('FILE_UNREADABLE', `cannot read ${what} '${path}': ${(e as Error).message}`, {
       file: path,
     });

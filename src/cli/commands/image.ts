@@ -3,7 +3,8 @@
  * images (docs/boot.md §"CLI"). Exit codes: 0 success; 1 the image is well formed but refused
  * (not authentic, not trusted, rolled back); 2 bad input (bad arguments, unreadable or malformed files).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { readInputFile } from '../../common/input-file.js';
 import { InputError } from '../../common/errors.js';
 import { stableStringify } from '../../common/json.js';
 import { developmentKeyWithHash } from '../../boot/defaults.js';
@@ -41,8 +42,9 @@ import { intOption, parseOptions, type CliIO, type Command } from '../command.js
 
 function readInput(file: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(file));
+    return readInputFile(file);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError('UNREADABLE', (e as Error).message, { file });
   }
 }

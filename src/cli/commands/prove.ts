@@ -1,5 +1,6 @@
 /** `rampart prove`: discharge the proof obligations of one or more targets. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readInputText } from '../../common/input-file.js';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError, RampartError } from '../../common/errors.js';
@@ -84,8 +85,9 @@ async function replayFiles(files: readonly string[], io: CliIO, json: boolean): 
   for (const file of files) {
     let data: RegressionFile;
     try {
-      data = JSON.parse(readFileSync(file, 'utf8')) as RegressionFile;
+      data = JSON.parse(readInputText(file)) as RegressionFile;
     } catch (e) {
+      if (e instanceof InputError) throw e;
       throw new InputError('BAD_REGRESSION', `cannot read regression file: ${(e as Error).message}`, {
         file,
       });

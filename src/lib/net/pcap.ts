@@ -123,6 +123,7 @@ export function readPcap(bytes: Uint8Array, file?: string): Capture {
   const major = view.getUint16(4, little);
   if (major !== 2) throw bad('PCAP_BAD_VERSION', `unsupported pcap version ${major}`, 4, file);
   const snapLength = view.getUint32(16, little);
+  if (snapLength === 0) throw bad('PCAP_BAD_HEADER', 'snaplen 0', 16, file);
   // The upper bits of the link-type field carry FCS information (pcap draft §4); the type is the low 16 bits.
   const linkType = view.getUint32(20, little) & 0xffff;
   const records: CaptureRecord[] = [];
@@ -138,6 +139,13 @@ export function readPcap(bytes: Uint8Array, file?: string): Capture {
       throw bad('PCAP_BAD_RECORD', `sub-second timestamp ${frac} out of range`, off + 4, file);
     if (capLen > MAX_RECORD)
       throw bad('PCAP_BAD_RECORD', `captured length ${capLen} exceeds ${MAX_RECORD}`, off + 8, file);
+    if (capLen > snapLength)
+      throw bad(
+        'PCAP_BAD_RECORD',
+        `captured length ${capLen} exceeds the snaplen ${snapLength}`,
+        off + 8,
+        file,
+      );
     if (bytes.length - off - 16 < capLen)
       throw bad(
         'PCAP_TRUNCATED',
