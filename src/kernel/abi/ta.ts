@@ -79,7 +79,8 @@ interface Prepared {
   readonly mapped: number[];
 }
 
-function prepare(paramTypes: number, params: readonly Param[]): Prepared | number {
+/** Exported for tests. */
+export function prepare(paramTypes: number, params: readonly Param[]): Prepared | number {
   const out: TaParam[] = [];
   const mapped: number[] = [];
   for (let i = 0; i < PARAM_COUNT; i++) {
@@ -89,10 +90,15 @@ function prepare(paramTypes: number, params: readonly Param[]): Prepared | numbe
     else if (isValue(t) && p.kind === 'value')
       out.push({ type: 'value', a: direction(t).input ? p.a : 0, b: direction(t).input ? p.b : 0 });
     else if (isTemp(t) && p.kind === 'temp') {
+      // Never allocate what the message only claims: an input must carry all its bytes, and any
+      // temporary memref must fit in the answer that carries it back (GP TEE Client API §3.2.5).
+      if (p.size > MAX_PAYLOAD || (direction(t).input && p.data.length !== p.size))
+        return TeeResult.ERROR_BAD_PARAMETERS;
       const buffer = new Uint8Array(p.size);
       buffer.set(p.data.subarray(0, p.size));
       out.push({ type: 'memref', buffer, size: p.size });
     } else if (isShared(t) && p.kind === 'shared') {
+      if (p.offset + p.size > 0xffffffff) return TeeResult.ERROR_BAD_PARAMETERS;
       const d = direction(t);
       const rights = (d.input ? R : 0) | (d.output ? W : 0);
       if (!mapped.includes(p.region)) {

@@ -29,6 +29,7 @@ import { Monitor } from '../monitor/monitor.js';
 import { PartitionHost } from './partition-host.js';
 import { Doorbell } from './channel.js';
 import { rightsBits, type SystemConfig } from './system.js';
+import { escapeLogLine } from './log-line.js';
 import type { SyscallRequest } from './channel.js';
 
 /** A trusted application as the boot chain hands it over: verified manifest, code and data. */
@@ -567,10 +568,10 @@ export class KernelRuntime {
     }
   }
 
-  /** Each log call is one line or more (split at newlines), each cut to LOG_LINE_MAX characters. */
+  /** Each log call is one line or more (split at newlines), each escaped and cut to LOG_LINE_MAX characters. */
   private appendLog(s: Slot, text: string): void {
     for (const line of text.replace(/\n$/, '').split('\n')) {
-      const cut = line.length > LOG_LINE_MAX ? `${line.slice(0, LOG_LINE_MAX)}…` : line;
+      const cut = escapeLogLine(line, LOG_LINE_MAX);
       s.log.push(cut);
       if (s.log.length > LOG_LINES_KEPT) s.log.shift();
       this.options.onLog?.(s.name, cut);
