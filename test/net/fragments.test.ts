@@ -196,3 +196,14 @@ test('memory bound: fragments beyond maxBytes are dropped with their datagram', 
     datagramDropped: true,
   });
 });
+
+/** Issue 12: the last fragment first, with no options, then a first fragment with 40 option bytes. */
+test('a datagram whose reassembled header and data exceed 65535 is dropped, not built', () => {
+  const r = new Ipv4Reassembler();
+  const opts = [{ type: 0x07, data: new Uint8Array(37) }]; // record route, 40 bytes (RFC 791 §3.1)
+  assert.equal(r.push(piece(65000, 515, false), 0n).kind, 'held'); // 65515 + 20 fits
+  assert.equal(r.push(piece(8, 64992, true), 0n).kind, 'held');
+  const res = r.push({ ...piece(0, 8, true), options: opts }, 0n);
+  assert.deepEqual(res, { kind: 'dropped', reason: 'too-big', datagramDropped: true });
+  assert.equal(r.pending, 0);
+});
