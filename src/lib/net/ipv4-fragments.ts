@@ -95,6 +95,11 @@ export class Ipv4Reassembler {
     this.maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
   }
 
+  /** Bytes of fragment data held (at most `maxBytes`). */
+  get held(): number {
+    return this.heldBytes;
+  }
+
   /** Number of incomplete datagrams held. */
   get pending(): number {
     return this.queues.size;
