@@ -197,3 +197,34 @@ test('a fragmented datagram from the Normal World is judged whole and leaves as 
   assert.ok(joined);
   assert.deepEqual(joined.payload, whole.payload);
 });
+
+test('issue 12: fragments that reassemble past 65535 bytes are dropped; the next SYN still passes', () => {
+  const f = filter();
+  const udp = { protocol: IpProtocol.UDP, identification: 99 };
+  const rr = [{ type: 0x07, data: new Uint8Array(37) }]; // 40 option bytes (RFC 791 §3.1)
+  const frags = [
+    packet({ ...udp, fragmentOffset: 65000, payload: new Uint8Array(515) }),
+    packet({ ...udp, fragmentOffset: 8, moreFragments: true, payload: new Uint8Array(64992) }),
+    packet({ ...udp, moreFragments: true, options: rr, payload: new Uint8Array(8) }),
+  ];
+  for (const p of frags) assert.equal(f.process('wan', fromWan(encodeIpv4(p)), 1n).forward.length, 0);
+  assert.equal(f.counters.wan.internalErrors, 0);
+  const ok = f.process('wan', fromWan(encodeIpv4(packet({ payload: syn(HOST, GW, 80) }))), 2n);
+  assert.equal(ok.verdict, 'ACCEPT');
+});
+
+test('a frame whose handling throws is a counted, logged drop, and the next frame is handled', () => {
+  const f = filter();
+  const real = f.firewall.process.bind(f.firewall);
+  f.firewall.process = () => {
+    throw new RangeError('boom');
+  };
+  const bad = f.process('wan', fromWan(encodeIpv4(packet({ payload: syn(HOST, GW, 80) }))), 1n);
+  assert.equal(bad.verdict, 'DROP');
+  assert.deepEqual(bad.forward, []);
+  assert.match(bad.log[0] ?? '', /^DROP in=\S+ internal error on a \d+-byte frame: RangeError: boom$/);
+  assert.equal(f.counters.wan.internalErrors, 1);
+  f.firewall.process = real;
+  const ok = f.process('wan', fromWan(encodeIpv4(packet({ payload: syn(HOST, GW, 80) }))), 2n);
+  assert.equal(ok.verdict, 'ACCEPT');
+});

@@ -196,3 +196,40 @@ test('memory bound: fragments beyond maxBytes are dropped with their datagram', 
     datagramDropped: true,
   });
 });
+
+/** Issue 12: the last fragment first, with no options, then a first fragment with 40 option bytes. */
+test('a datagram whose reassembled header and data exceed 65535 is dropped, not built', () => {
+  const r = new Ipv4Reassembler();
+  const opts = [{ type: 0x07, data: new Uint8Array(37) }]; // record route, 40 bytes (RFC 791 §3.1)
+  assert.equal(r.push(piece(65000, 515, false), 0n).kind, 'held'); // 65515 + 20 fits
+  assert.equal(r.push(piece(8, 64992, true), 0n).kind, 'held');
+  const res = r.push({ ...piece(0, 8, true), options: opts }, 0n);
+  assert.deepEqual(res, { kind: 'dropped', reason: 'too-big', datagramDropped: true });
+  assert.equal(r.pending, 0);
+});
+
+test('arbitrary fragment sequences never throw and held bytes stay within maxBytes', () => {
+  const frag = fc.record({
+    identification: fc.integer({ min: 0, max: 3 }),
+    fragmentOffset: fc.integer({ min: 0, max: 8191 }).map((u) => u * 8),
+    moreFragments: fc.boolean(),
+    length: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 65515 })),
+    options: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(fc.array(frag, { maxLength: 12 }), (seq) => {
+      const r = new Ipv4Reassembler({ maxBytes: 70_000 });
+      for (const s of seq) {
+        const p: Ipv4Packet = {
+          ...piece(s.fragmentOffset, s.length, s.moreFragments),
+          identification: s.identification,
+          options: s.options ? [{ type: 0x07, data: new Uint8Array(37) }] : [],
+        };
+        const res = r.push(p, 0n);
+        if (res.kind === 'complete') assert.ok(encodeIpv4(res.packet).length <= 65535);
+        assert.ok(r.held <= 70_000 && r.held >= 0);
+      }
+    }),
+    { seed: gen.SEED, numRuns: 300 },
+  );
+});

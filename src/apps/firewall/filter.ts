@@ -51,6 +51,8 @@ export interface SideCounters {
   notIpv4: number;
   /** Normal World frames whose source MAC is not the NIC's. */
   spoofed: number;
+  /** Frames whose handling threw: dropped and logged, the loop goes on. */
+  internalErrors: number;
 }
 
 const MTU = 1500;
@@ -66,6 +68,7 @@ function sideCounters(): SideCounters {
     malformed: 0,
     notIpv4: 0,
     spoofed: 0,
+    internalErrors: 0,
   };
 }
 
@@ -83,10 +86,28 @@ export class EntryFilter {
     this.firewall = new Firewall(ruleset, { evaluator: options.evaluator ?? 'compiled' });
   }
 
-  /** Runs one frame from `side` through the link checks and the ruleset. */
+  /** Runs one frame from `side` through the link checks and the ruleset; it never throws. */
   process(side: Side, frame: Uint8Array, nowNs: bigint): FrameOutcome {
     const c = this.counters[side];
     c.frames++;
+    try {
+      return this.processFrame(side, frame, nowNs);
+    } catch (e) {
+      // No frame may stop the loop: what throws is a counted, logged drop of that frame alone.
+      c.internalErrors++;
+      const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      const from = side === 'wan' ? `in=${WAN_INTERFACE}` : `out=${WAN_INTERFACE}`;
+      return {
+        forward: [],
+        reply: [],
+        log: [`DROP ${from} internal error on a ${frame.length}-byte frame: ${why.slice(0, 200)}`],
+        verdict: 'DROP',
+      };
+    }
+  }
+
+  private processFrame(side: Side, frame: Uint8Array, nowNs: bigint): FrameOutcome {
+    const c = this.counters[side];
     const from = side === 'wan' ? `in=${WAN_INTERFACE}` : `out=${WAN_INTERFACE}`;
     const drop = (counter: 'malformed' | 'notIpv4' | 'spoofed', why: string): FrameOutcome => {
       c[counter]++;

@@ -95,6 +95,11 @@ export class Ipv4Reassembler {
     this.maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
   }
 
+  /** Bytes of fragment data held (at most `maxBytes`). */
+  get held(): number {
+    return this.heldBytes;
+  }
+
   /** Number of incomplete datagrams held. */
   get pending(): number {
     return this.queues.size;
@@ -159,7 +164,9 @@ export class Ipv4Reassembler {
     this.heldBytes -= q.bytes;
     q.fragments.sort((a, b) => a.start - b.start);
     const first = q.fragments[0];
-    assert(first !== undefined && first.start === 0, 'reassembled datagram has no first fragment');
+    if (first === undefined || first.start !== 0) return this.dropped('empty');
+    // RFC 791 §3.1: total length is 16 bits; the header is the offset-0 fragment's, options included.
+    if (ipv4HeaderLength(first.packet.options) + q.end > 65535) return this.dropped('too-big');
     const data = new Uint8Array(q.end);
     for (const f of q.fragments) data.set(f.packet.payload, f.start);
     return {
@@ -183,6 +190,10 @@ export class Ipv4Reassembler {
       out.push(first ? { ...base, first } : base);
     }
     return out;
+  }
+
+  private dropped(reason: FragmentDropReason): ReassemblyResult {
+    return { kind: 'dropped', reason, datagramDropped: true };
   }
 
   private discard(key: string, reason: FragmentDropReason): ReassemblyResult {
