@@ -1,6 +1,6 @@
 /** `rampart fw check` and `rampart fw replay`: the netfilter-compatible firewall engine from the shell. */
 import { writeFileSync } from 'node:fs';
-import { readInputFile, readInputText } from '../../common/input-file.js';
+import { readInputFile } from '../../common/input-file.js';
 import { InputError } from '../../common/errors.js';
 import { stableStringify } from '../../common/json.js';
 import { tryParseIpv4 } from '../../lib/net/address.js';
@@ -18,14 +18,7 @@ import { formatRule, saveRuleset } from '../../lib/netfilter/save.js';
 import { type Command, parseOptions } from '../command.js';
 
 function readText(path: string, what: string): string {
-  try {
-    return readInputText(path);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError('FILE_UNREADABLE', `cannot read ${what} '${path}': ${(e as Error).message}`, {
-      file: path,
-    });
-  }
+  return new TextDecoder().decode(readBytes(path, what));
 }
 
 function readBytes(path: string, what: string): Uint8Array {

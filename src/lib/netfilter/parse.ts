@@ -6,6 +6,7 @@
  * with `NF_UNSUPPORTED`; malformed input with `NF_SYNTAX`; both name the line, the column and the token.
  */
 import { InputError } from '../../common/errors.js';
+import { decodeUtf8, encodeUtf8 } from '../../common/utf8.js';
 import { tryParseIpv4 } from '../net/address.js';
 import {
   CtState,
@@ -1032,14 +1033,14 @@ class RuleParser {
    * inside a UTF-8 sequence; that last cut is refused here.
    */
   private cutBytes(tok: Token, max: number, option: string): string {
-    const bytes = new TextEncoder().encode(tok.text);
+    const bytes = encodeUtf8(tok.text);
     if (bytes.length <= max) return tok.text;
     if ((bytes[max]! & 0xc0) === 0x80)
       throw this.p.unsupported(
         `${option} longer than ${max} bytes: the kernel's cut would split a UTF-8 character`,
         tok.column,
       );
-    return new TextDecoder().decode(bytes.subarray(0, max));
+    return decodeUtf8(bytes.subarray(0, max));
   }
 
   // Argument parsers ------------------------------------------------------------------------------
