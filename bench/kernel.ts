@@ -7,7 +7,7 @@
 import { sampleConfig } from '../src/kernel/core/config.js';
 import { applicationProfile } from '../src/kernel/core/profile.js';
 import { Kernel, step } from '../src/kernel/core/step.js';
-import { opsPerSecond, type BenchSuite } from './suite.js';
+import { opsPerSecond, percentiles, type BenchSuite } from './suite.js';
 
 const p = applicationProfile;
 const NW = 2;
@@ -30,6 +30,25 @@ function bootBench(): Kernel {
 }
 
 const m = { mr0: 1, mr1: 2, mr2: 3, mr3: 4 };
+
+/**
+ * The SMC round trip through the core alone, in µs per round trip (`smc` + `endpoint_reply_receive`,
+ * in place, with effects): the floor under the runtime's figure, for the same run to compare against.
+ */
+export function coreSmcRoundTripUs(samples = 3000): ReturnType<typeof percentiles> {
+  const k = bootBench();
+  k.call('endpoint_receive', { caller: TA, slot: 1 });
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = process.hrtime.bigint();
+    const call = k.call('smc', { caller: NW, entry: 0, label: 7, ...m });
+    const back = k.call('endpoint_reply_receive', { caller: TA, slot: 1, label: 0, ...m });
+    times.push(Number(process.hrtime.bigint() - t0) / 1000);
+    if (call.ret.name !== 'BLOCKED' || back.ret.name !== 'BLOCKED')
+      throw new Error(`bench: core round trip: ${call.ret.name}, ${back.ret.name}`);
+  }
+  return percentiles(times);
+}
 
 export const kernelBench: BenchSuite = {
   name: 'kernel',
@@ -59,6 +78,15 @@ export const kernelBench: BenchSuite = {
       }
       return 300;
     });
+    // The same with the combined call: the Secure World answers and waits again in one call.
+    k.call('endpoint_receive', { caller: TA, slot: 1 });
+    const smcReplyReceive = opsPerSecond(() => {
+      for (let i = 0; i < 100; i++) {
+        k.call('smc', { caller: NW, entry: 0, label: 7, ...m });
+        k.call('endpoint_reply_receive', { caller: TA, slot: 1, label: 0, ...m });
+      }
+      return 200;
+    });
     let s = k.snapshot();
     const persistent = opsPerSecond(() => {
       for (let i = 0; i < 200; i++) {
@@ -77,6 +105,7 @@ export const kernelBench: BenchSuite = {
         persistentStep: round(persistent),
       },
       smcRoundTripsPerSecond: round(smc / 3),
+      smcRoundTripsPerSecondReplyReceive: round(smcReplyReceive / 2),
       baselineYieldCallsPerSecond: round(baseline),
       ratioToBaseline: {
         signalPollWithEffects: Number((withEffects / baseline).toFixed(3)),

@@ -12,6 +12,7 @@ import type { SchedulingMode } from '../src/kernel/runtime/runtime.js';
 import { startBoard } from '../src/platform/running-board.js';
 import { loadBoardByName } from '../src/soc/index.js';
 import { startSystem } from '../test/helpers/system.js';
+import { coreSmcRoundTripUs } from './kernel.js';
 import { percentiles, type BenchSuite } from './suite.js';
 
 const manifest = (name: string, n: number): TaManifest => ({
@@ -201,9 +202,17 @@ export const runtimeBench: BenchSuite = {
   name: 'runtime',
   async run() {
     const sizes = { calls: 3000, ipc: 20_000, messages: 1_000_000 };
+    const core = coreSmcRoundTripUs(sizes.calls);
+    const uniprocessor = await run('uniprocessor', sizes);
+    const freeRunning = await run('free-running', sizes);
+    const ratio = (x: { smcRoundTripUs: { median: number } }) =>
+      Number((x.smcRoundTripUs.median / core.median).toFixed(1));
     return {
-      uniprocessor: await run('uniprocessor', sizes),
-      freeRunning: await run('free-running', sizes),
+      // Baseline of the same run: the core's two calls of a round trip, in process, no thread hand-off.
+      inProcessCoreSmcRoundTripUs: core,
+      smcMedianToCoreRatio: { uniprocessor: ratio(uniprocessor), freeRunning: ratio(freeRunning) },
+      uniprocessor,
+      freeRunning,
       coldBoot: await coldBoot(),
       targets: { smcRoundTripMedianUs: 20, ringMessagesPerSecond: 1_000_000, coldBootMs: 1000 },
     };

@@ -115,7 +115,8 @@ test('a hostile Normal World cannot change the ruleset: no call of it reaches th
     assert.equal(policiesZeroed(await askFirewall(g, 'iptables-save')), expected);
 
     // No call reaches the firewall's engine: it holds no endpoint; the Normal World's SMC entries lead to
-    // the hello application and to the doorbell partition, which only ever received, signalled, replied.
+    // the hello application and to the doorbell partition, which only ever received, signalled, replied
+    // (and replied-and-received).
     const state = g.runtime.kernel.state;
     const fw = partitionIndex(g, 'firewall');
     const slots = state.profile.capSlots;
@@ -128,6 +129,7 @@ test('a hostile Normal World cannot change the ruleset: no call of it reaches th
       callTable.endpoint_receive.number,
       callTable.notification_signal.number,
       callTable.endpoint_reply.number,
+      callTable.endpoint_reply_receive.number,
     ]);
     for (const call of callsBySlot.get(doorbell) ?? [])
       assert.ok(allowed.has(call), `doorbell made call ${call}`);

@@ -110,6 +110,22 @@ function states(): KernelState[] {
       ['notification_destroy', { caller: P.nwb, notification: 3 }],
       ['partition_stop', { caller: P.admin, target: P.nwb }],
     ]),
+    // TA1 holds the Normal World's reply capability, and slot 1 holds an endpoint capability it cannot
+    // receive on: without RECV (ERIGHTS), or to the Normal World's endpoint (EPERM); TA1b waits on TA1's
+    // endpoint 1 (EBUSY).
+    ...[
+      ['cap_copy', { caller: P.ta1, from: P.ta1, slot: 2, to: P.ta1, toSlot: 1, rights: 1, badge: 0 }],
+      ['cap_copy', { caller: P.admin, from: P.nw, slot: 1, to: P.ta1, toSlot: 1, rights: 2, badge: 0 }],
+    ].map((copy) =>
+      after(boot, [
+        ['cap_copy', { caller: P.ta1, from: P.ta1, slot: 2, to: P.ta1b, toSlot: 2, rights: 2, badge: 0 }],
+        ['endpoint_receive', { caller: P.ta1b, slot: 2 }],
+        ['endpoint_receive', { caller: P.ta1, slot: 0 }],
+        ['smc', { caller: P.nw, entry: 0, label: 1, ...m }],
+        ['cap_delete', { caller: P.ta1, slot: 1 }],
+        copy as [CallName, Record<string, number>],
+      ]),
+    ),
     exhausted(boot),
   ];
 }

@@ -66,11 +66,13 @@ interface Info {
 const info = bootInfo<Info>();
 
 function runDoorbell(): void {
+  let m = kcall('endpoint_receive', DoorbellSlot.ENDPOINT);
   for (;;) {
-    const m = kcall('endpoint_receive', DoorbellSlot.ENDPOINT);
     if (m.code !== E.OK) return log(`firewall-doorbell: endpoint gone (code ${m.code})`);
     kcall('notification_signal', DoorbellSlot.FIREWALL, FirewallEvent.NORMAL_WORLD);
-    kcall('endpoint_reply', 0, 0, 0, 0, 0);
+    m = kcall('endpoint_reply_receive', DoorbellSlot.ENDPOINT, 0, 0, 0, 0, 0);
+    // The ringing client was stopped meanwhile: nothing to answer, wait for the next ring.
+    if (m.code === E.ENOREPLY) m = kcall('endpoint_receive', DoorbellSlot.ENDPOINT);
   }
 }
 

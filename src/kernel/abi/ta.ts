@@ -152,16 +152,19 @@ export function runTrustedApplication<S>(ta: TrustedApplication<S>, options: Fra
   const sessions = new Map<number, S>();
   const maxSessions = options.maxSessions ?? 16;
   let nextSession = 1;
+  const receive = () => kcallWithPayload('endpoint_receive', new Uint8Array(0), options.endpointSlot);
+  let m = receive();
   for (;;) {
-    const m = kcallWithPayload('endpoint_receive', new Uint8Array(0), options.endpointSlot);
     if (m.code !== E.OK) {
       // The endpoint is gone (destroyed, revoked): nothing more to serve.
       ta.destroy?.();
       return;
     }
-    const answer = serve(m);
-    const msg = encodeAnswer(answer);
-    kcallWithPayload('endpoint_reply', msg.payload, msg.label, ...msg.mr);
+    const msg = encodeAnswer(serve(m));
+    // One core call answers and waits for the next request (seL4's ReplyRecv).
+    m = kcallWithPayload('endpoint_reply_receive', msg.payload, options.endpointSlot, msg.label, ...msg.mr);
+    // The client was stopped while it was served (its reply capability is gone): just wait.
+    if (m.code === E.ENOREPLY) m = receive();
   }
 
   function serve(m: ReturnType<typeof kcall>) {

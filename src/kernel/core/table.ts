@@ -201,6 +201,15 @@ export const callTable = {
     summary: 'answers the pending call and consumes the reply capability',
     returns: ['OK', 'ENOTRUNNING', 'ENOREPLY'],
   },
+  endpoint_reply_receive: {
+    number: 26,
+    group: 'endpoints',
+    who: 'any partition',
+    args: { caller: 'caller', slot: 'slot', ...mr },
+    summary:
+      "answers the pending call, then blocks for the next message on the slot's endpoint, in one call (seL4's ReplyRecv); a failing check changes nothing, the reply included",
+    returns: ['BLOCKED', 'ENOTRUNNING', 'ENOREPLY', 'ENOCAP', 'ERIGHTS', 'EPERM', 'EBUSY'],
+  },
   notification_create: {
     number: 30,
     group: 'notifications',

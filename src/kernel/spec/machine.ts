@@ -659,6 +659,28 @@ export const specCalls: { readonly [N in CallName]: SpecImpl<N> } = {
     );
   },
 
+  endpoint_reply_receive: (x, s, a) => {
+    const { o, k } = x;
+    const client = o.select(s.partReplyTo, a.caller);
+    const cap = x.scap(s, a.caller, a.slot);
+    return x.go(
+      s,
+      [
+        caller(x, s, a.caller, 'c'),
+        { name: 'y', ok: () => o.not(x.isNone(client)), code: E.ENOREPLY },
+        { name: 'k', ok: () => x.isType(cap.type, CAP_ENDPOINT), code: E.ENOCAP },
+        { name: 'r', ok: () => x.subset(x.lit(k.Rights, RECV), cap.rights), code: E.ERIGHTS },
+        { name: 'd', ok: () => o.eq(x.dom(s, a.caller), o.select(s.epDom, cap.obj)), code: E.EPERM },
+        { name: 'i', ok: () => x.isNone(x.waiter(s, BLOCKED_RECV, cap.obj)), code: E.EBUSY },
+      ],
+      () => {
+        const s1 = x.wake(s, client, { status: E.OK, label: a.label, badge: x.word(0), mr: mrs(a) });
+        const s2 = { ...s1, partReplyTo: o.store(s1.partReplyTo, a.caller, x.NONE) };
+        return { state: x.block(s2, a.caller, BLOCKED_RECV, cap.obj), code: x.code(E.BLOCKED) };
+      },
+    );
+  },
+
   smc_register: (x, s, a) => {
     const { o, k, c } = x;
     const valid = o.eq(a.valid, x.lit(k.Bit, 1));

@@ -58,6 +58,7 @@ export const endpointCalls: CallImpls<
   | 'endpoint_call'
   | 'endpoint_receive'
   | 'endpoint_reply'
+  | 'endpoint_reply_receive'
   | 'smc_register'
   | 'smc'
 > = {
@@ -262,6 +263,57 @@ export const endpointCalls: CallImpls<
               s1.partReplyTo,
             ),
           }),
+        };
+      },
+    );
+  },
+
+  endpoint_reply_receive: (x, s, a) => {
+    const { o } = x;
+    const client = o.select(s.partReplyTo, a.caller);
+    const cap = x.cap(s, a.caller, a.slot);
+    const e = cap.obj;
+    return x.run(
+      s,
+      [
+        { name: 'endpoint_reply_receive.caller', ok: () => x.runnable(s, a.caller), code: E.ENOTRUNNING },
+        { name: 'endpoint_reply_receive.reply-cap', ok: () => o.not(x.isNone(client)), code: E.ENOREPLY },
+        { name: 'endpoint_reply_receive.cap', ok: () => x.capIs(s, cap, CAP_ENDPOINT), code: E.ENOCAP },
+        {
+          name: 'endpoint_reply_receive.right',
+          ok: () => x.subset(x.lit(x.k.Rights, RECV), cap.rights),
+          code: E.ERIGHTS,
+        },
+        {
+          name: 'endpoint_reply_receive.domain',
+          ok: () => o.eq(x.dom(s, a.caller), o.select(s.epDom, e)),
+          code: E.EPERM,
+        },
+        {
+          name: 'endpoint_reply_receive.idle',
+          ok: () => x.isNone(o.select(s.epWaiter, e)),
+          code: E.EBUSY,
+        },
+      ],
+      () => {
+        const s1 = x.wake(s, client, { status: E.OK, label: a.label, badge: x.word(0), mr: mrs(a) });
+        const s2 = x.set(s1, {
+          partReplyTo: x.upd(
+            'endpoint_reply_receive.consume',
+            () => o.store(s1.partReplyTo, a.caller, x.NONE),
+            s1.partReplyTo,
+          ),
+        });
+        const s3 = x.block(s2, a.caller, BLOCKED_RECV, e);
+        return {
+          state: x.set(s3, {
+            epWaiter: x.upd(
+              'endpoint_reply_receive.enqueue',
+              () => o.store(s3.epWaiter, e, a.caller),
+              s3.epWaiter,
+            ),
+          }),
+          code: x.code(E.BLOCKED),
         };
       },
     );
