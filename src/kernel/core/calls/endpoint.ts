@@ -6,7 +6,7 @@
  */
 import type { Theory } from '../../../proof/sorts.js';
 import { E } from '../errors.js';
-import type { Kit } from '../kit.js';
+import type { Guard, Kit } from '../kit.js';
 import { BLOCKED_RECV, BLOCKED_REPLY, CAP_ALL, CAP_ENDPOINT, RECV, SEND, type KState } from '../state.js';
 import type { Args } from '../table.js';
 import type { CallImpls } from './define.js';
@@ -48,6 +48,45 @@ function awaitReply<T extends Theory>(
   const s1 = x.block(s, caller, BLOCKED_REPLY, w);
   return x.set(s1, {
     partReplyTo: x.upd(`${call}.reply-cap`, () => x.o.store(s1.partReplyTo, w, caller), s1.partReplyTo),
+  });
+}
+
+/** The checks before the caller may wait on the endpoint its slot names (`cap` is that slot's). */
+function receiveGuards<T extends Theory>(
+  x: Kit<T>,
+  s: KState<T>,
+  caller: T['bv'],
+  cap: ReturnType<Kit<T>['cap']>,
+  call: string,
+): Guard<T>[] {
+  const { o } = x;
+  return [
+    { name: `${call}.cap`, ok: () => x.capIs(s, cap, CAP_ENDPOINT), code: E.ENOCAP },
+    { name: `${call}.right`, ok: () => x.subset(x.lit(x.k.Rights, RECV), cap.rights), code: E.ERIGHTS },
+    { name: `${call}.domain`, ok: () => o.eq(x.dom(s, caller), o.select(s.epDom, cap.obj)), code: E.EPERM },
+    { name: `${call}.idle`, ok: () => x.isNone(o.select(s.epWaiter, cap.obj)), code: E.EBUSY },
+  ];
+}
+
+/** The caller blocks as the receiver waiting on `e`. */
+function awaitMessage<T extends Theory>(x: Kit<T>, s: KState<T>, caller: T['bv'], e: T['bv'], call: string) {
+  const s1 = x.block(s, caller, BLOCKED_RECV, e);
+  return x.set(s1, {
+    epWaiter: x.upd(`${call}.enqueue`, () => x.o.store(s1.epWaiter, e, caller), s1.epWaiter),
+  });
+}
+
+/** Wakes the caller's client with the answer and consumes the reply capability. */
+function answer<T extends Theory>(
+  x: Kit<T>,
+  s: KState<T>,
+  a: Pick<Message<T>, 'caller' | 'label' | 'mr0' | 'mr1' | 'mr2' | 'mr3'>,
+  client: T['bv'],
+  call: string,
+): KState<T> {
+  const s1 = x.wake(s, client, { status: E.OK, label: a.label, badge: x.word(0), mr: mrs(a) });
+  return x.set(s1, {
+    partReplyTo: x.upd(`${call}.consume`, () => x.o.store(s1.partReplyTo, a.caller, x.NONE), s1.partReplyTo),
   });
 }
 
@@ -209,38 +248,18 @@ export const endpointCalls: CallImpls<
   endpoint_receive: (x, s, a) => {
     const { o } = x;
     const cap = x.cap(s, a.caller, a.slot);
-    const e = cap.obj;
     return x.run(
       s,
       [
         { name: 'endpoint_receive.caller', ok: () => x.runnable(s, a.caller), code: E.ENOTRUNNING },
-        { name: 'endpoint_receive.cap', ok: () => x.capIs(s, cap, CAP_ENDPOINT), code: E.ENOCAP },
-        {
-          name: 'endpoint_receive.right',
-          ok: () => x.subset(x.lit(x.k.Rights, RECV), cap.rights),
-          code: E.ERIGHTS,
-        },
-        {
-          name: 'endpoint_receive.domain',
-          ok: () => o.eq(x.dom(s, a.caller), o.select(s.epDom, e)),
-          code: E.EPERM,
-        },
-        { name: 'endpoint_receive.idle', ok: () => x.isNone(o.select(s.epWaiter, e)), code: E.EBUSY },
+        ...receiveGuards(x, s, a.caller, cap, 'endpoint_receive'),
         {
           name: 'endpoint_receive.replied',
           ok: () => x.isNone(o.select(s.partReplyTo, a.caller)),
           code: E.EBUSY,
         },
       ],
-      () => {
-        const s1 = x.block(s, a.caller, BLOCKED_RECV, e);
-        return {
-          state: x.set(s1, {
-            epWaiter: x.upd('endpoint_receive.enqueue', () => o.store(s1.epWaiter, e, a.caller), s1.epWaiter),
-          }),
-          code: x.code(E.BLOCKED),
-        };
-      },
+      () => ({ state: awaitMessage(x, s, a.caller, cap.obj, 'endpoint_receive'), code: x.code(E.BLOCKED) }),
     );
   },
 
@@ -253,18 +272,7 @@ export const endpointCalls: CallImpls<
         { name: 'endpoint_reply.caller', ok: () => x.runnable(s, a.caller), code: E.ENOTRUNNING },
         { name: 'endpoint_reply.reply-cap', ok: () => o.not(x.isNone(client)), code: E.ENOREPLY },
       ],
-      () => {
-        const s1 = x.wake(s, client, { status: E.OK, label: a.label, badge: x.word(0), mr: mrs(a) });
-        return {
-          state: x.set(s1, {
-            partReplyTo: x.upd(
-              'endpoint_reply.consume',
-              () => o.store(s1.partReplyTo, a.caller, x.NONE),
-              s1.partReplyTo,
-            ),
-          }),
-        };
-      },
+      () => ({ state: answer(x, s, a, client, 'endpoint_reply') }),
     );
   },
 
@@ -272,50 +280,18 @@ export const endpointCalls: CallImpls<
     const { o } = x;
     const client = o.select(s.partReplyTo, a.caller);
     const cap = x.cap(s, a.caller, a.slot);
-    const e = cap.obj;
+    const call = 'endpoint_reply_receive';
     return x.run(
       s,
       [
-        { name: 'endpoint_reply_receive.caller', ok: () => x.runnable(s, a.caller), code: E.ENOTRUNNING },
-        { name: 'endpoint_reply_receive.reply-cap', ok: () => o.not(x.isNone(client)), code: E.ENOREPLY },
-        { name: 'endpoint_reply_receive.cap', ok: () => x.capIs(s, cap, CAP_ENDPOINT), code: E.ENOCAP },
-        {
-          name: 'endpoint_reply_receive.right',
-          ok: () => x.subset(x.lit(x.k.Rights, RECV), cap.rights),
-          code: E.ERIGHTS,
-        },
-        {
-          name: 'endpoint_reply_receive.domain',
-          ok: () => o.eq(x.dom(s, a.caller), o.select(s.epDom, e)),
-          code: E.EPERM,
-        },
-        {
-          name: 'endpoint_reply_receive.idle',
-          ok: () => x.isNone(o.select(s.epWaiter, e)),
-          code: E.EBUSY,
-        },
+        { name: `${call}.caller`, ok: () => x.runnable(s, a.caller), code: E.ENOTRUNNING },
+        { name: `${call}.reply-cap`, ok: () => o.not(x.isNone(client)), code: E.ENOREPLY },
+        ...receiveGuards(x, s, a.caller, cap, call),
       ],
-      () => {
-        const s1 = x.wake(s, client, { status: E.OK, label: a.label, badge: x.word(0), mr: mrs(a) });
-        const s2 = x.set(s1, {
-          partReplyTo: x.upd(
-            'endpoint_reply_receive.consume',
-            () => o.store(s1.partReplyTo, a.caller, x.NONE),
-            s1.partReplyTo,
-          ),
-        });
-        const s3 = x.block(s2, a.caller, BLOCKED_RECV, e);
-        return {
-          state: x.set(s3, {
-            epWaiter: x.upd(
-              'endpoint_reply_receive.enqueue',
-              () => o.store(s3.epWaiter, e, a.caller),
-              s3.epWaiter,
-            ),
-          }),
-          code: x.code(E.BLOCKED),
-        };
-      },
+      () => ({
+        state: awaitMessage(x, answer(x, s, a, client, call), a.caller, cap.obj, call),
+        code: x.code(E.BLOCKED),
+      }),
     );
   },
 
