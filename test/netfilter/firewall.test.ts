@@ -286,7 +286,14 @@ test('malformed or random datagrams of every kind never crash the engine and are
   );
   const s = fw.stats;
   assert.equal(
-    s.accepted + s.dropped + s.rejected + s.held + s.malformed + s.reassemblyFailures + s.ttlExceeded,
+    s.accepted +
+      s.dropped +
+      s.rejected +
+      s.held +
+      s.malformed +
+      s.reassemblyFailures +
+      s.ttlExceeded +
+      s.conntrackFull,
     n,
   );
   assert.ok(s.malformed > 100, `only ${s.malformed} malformed`);

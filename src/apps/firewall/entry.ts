@@ -97,7 +97,7 @@ function runFirewall(): void {
   const filter = new EntryFilter(ruleset);
   const rules = ruleset.chains.reduce((n, c) => n + c.rules.length, 0);
   log(
-    `firewall: ruleset firewall/${RULESET_FILE} loaded from the secure bundle: ${rules} rules in ${ruleset.chains.length} chains, conntrack ${filter.firewall.conntrackEnabled ? 'on' : 'off'}`,
+    `firewall: ruleset firewall/${RULESET_FILE} loaded from the secure bundle: ${rules} rules in ${ruleset.chains.length} chains, conntrack ${filter.firewall.conntrackEnabled ? `on (max ${filter.firewall.conntrackStats()?.max})` : 'off'}`,
   );
 
   const nicLink = region(NIC_LINK_REGION);
@@ -343,6 +343,7 @@ class SecureConsole {
       case 'stats':
         return `${JSON.stringify({
           engine: filter.firewall.stats,
+          conntrack: filter.firewall.conntrackStats(),
           wan: filter.counters.wan,
           normalWorld: filter.counters['normal-world'],
           rings: {

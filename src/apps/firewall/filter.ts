@@ -19,7 +19,7 @@ import { EtherType, decodeEthernet, encodeEthernet } from '../../lib/net/etherne
 import { decodeIpv4, encodeIpv4 } from '../../lib/net/ipv4.js';
 import { fragmentIpv4 } from '../../lib/net/ipv4-fragments.js';
 import { summarizeIpv4 } from '../../lib/net/summary.js';
-import { Firewall, type FirewallResult } from '../../lib/netfilter/firewall.js';
+import { Firewall, type FirewallOptions, type FirewallResult } from '../../lib/netfilter/firewall.js';
 import type { Ruleset } from '../../lib/netfilter/ruleset.js';
 import { WAN_INTERFACE } from './protocol.js';
 
@@ -51,6 +51,8 @@ export interface SideCounters {
   notIpv4: number;
   /** Normal World frames whose source MAC is not the NIC's. */
   spoofed: number;
+  /** Frames of a new flow dropped because the connection table was full (CONNTRACK_TABLE_FULL). */
+  conntrackFull: number;
   /** Frames whose handling threw: dropped and logged, the loop goes on. */
   internalErrors: number;
 }
@@ -68,6 +70,7 @@ function sideCounters(): SideCounters {
     malformed: 0,
     notIpv4: 0,
     spoofed: 0,
+    conntrackFull: 0,
     internalErrors: 0,
   };
 }
@@ -82,8 +85,8 @@ export class EntryFilter {
   /** The NIC's MAC address (the Normal World's source address, the REJECT replies' source). */
   mac: Uint8Array | undefined;
 
-  constructor(ruleset: Ruleset, options: { evaluator?: 'compiled' | 'linear' } = {}) {
-    this.firewall = new Firewall(ruleset, { evaluator: options.evaluator ?? 'compiled' });
+  constructor(ruleset: Ruleset, options: Omit<FirewallOptions, 'conntrack'> = {}) {
+    this.firewall = new Firewall(ruleset, { ...options, evaluator: options.evaluator ?? 'compiled' });
   }
 
   /** Runs one frame from `side` through the link checks and the ruleset; it never throws. */
@@ -163,7 +166,8 @@ export class EntryFilter {
       return { forward: [], reply: [], log: [], verdict: 'HELD' };
     }
     if (r.kind === 'dropped') {
-      c.malformed++;
+      if (r.reason === 'conntrack') c.conntrackFull++;
+      else c.malformed++;
       return {
         forward: [],
         reply: [],

@@ -13,7 +13,11 @@
  *   open, re-opening from TIME_WAIT, RST validation;
  * - ICMP errors (destination unreachable, source quench, redirect, time exceeded, parameter problem)
  *   quoting a tracked connection are RELATED to it;
- * - timeouts run in virtual time supplied by the caller (`nowNs`); the tracker never reads a clock.
+ * - timeouts run in virtual time supplied by the caller (`nowNs`); the tracker never reads a clock;
+ * - the table is bounded as nf_conntrack_max bounds it: a new flow that finds it full evicts the oldest
+ *   connection not ASSURED (early_drop), or is dropped and counted (`drop`) when every candidate scanned
+ *   is ASSURED, so a flood of new flows costs the flood, not the established connections; expired
+ *   entries are reclaimed a few at a time per packet, like gc_worker's bounded scans (never O(n) per packet).
  *
  * Other IP protocols are tracked as the generic tracker does (addresses and protocol, 600 s).
  */
@@ -183,6 +187,8 @@ export interface CtVerdict {
   readonly connection?: Connection;
   /** Why the packet is INVALID. */
   readonly reason?: string;
+  /** The packet must be dropped before the filter (NF_DROP from nf_conntrack_in): the table is full. */
+  readonly drop?: typeof CONNTRACK_TABLE_FULL;
 }
 
 /** The IPv4 datagram as the tracker reads it. */
@@ -205,6 +211,35 @@ export interface ConntrackOptions {
   readonly tcpBeLiberal?: boolean;
   /** net.netfilter.nf_conntrack_checksum (default true). */
   readonly checksum?: boolean;
+  /** net.netfilter.nf_conntrack_max: connections held at most (default DEFAULT_CONNTRACK_MAX). */
+  readonly max?: number;
+}
+
+/**
+ * Default nf_conntrack_max. Linux sizes it from memory (a 64–128 MiB router gets a few thousand); the
+ * firewall's compartment is of that order.
+ */
+export const DEFAULT_CONNTRACK_MAX = 8192;
+/** Candidates early_drop looks at before giving up (NF_CT_EVICTION_RANGE). */
+const EVICTION_RANGE = 8;
+/** Entries the garbage collector looks at per packet (gc_worker scans in bounded batches too). */
+const GC_SCAN_PER_PACKET = 4;
+
+/** The drop reason of a packet that needs a new connection when the table is full and none can go. */
+export const CONNTRACK_TABLE_FULL = 'CONNTRACK_TABLE_FULL';
+
+/** Table counters, as `conntrack -S` and /proc/sys/net/netfilter/nf_conntrack_count report them. */
+export interface ConntrackStats {
+  /** Connections in the table (nf_conntrack_count); expired ones not yet reclaimed included. */
+  count: number;
+  /** nf_conntrack_max. */
+  max: number;
+  /** Connections evicted to make room for a new one (early_drop). */
+  earlyDrop: number;
+  /** Packets dropped because the table was full and nothing could be evicted (drop). */
+  drop: number;
+  /** Expired connections reclaimed by the garbage collector. */
+  expired: number;
 }
 
 const PORT_PROTOCOLS = new Set([6, 17, 136]);
@@ -249,10 +284,18 @@ const INVALID = (reason: string): CtVerdict => ({ state: CtState.INVALID, dir: 0
 
 export class ConnectionTracker {
   private readonly table = new Map<string, { conn: Connection; dir: 0 | 1 }>();
+  /** Confirmed connections by id, oldest first: what the garbage collector walks. */
+  private readonly all = new Map<number, Connection>();
+  /** Confirmed connections not (yet) ASSURED, oldest first: early_drop's candidates. */
+  private readonly unassured = new Map<number, Connection>();
+  /** The garbage collector's place in `all` (a Map iterator survives insertions and deletions). */
+  private gcCursor: Iterator<Connection> | undefined;
   private readonly timeouts: ConntrackTimeouts;
   private readonly loose: boolean;
   private readonly liberal: boolean;
   private readonly checksum: boolean;
+  private readonly max: number;
+  private readonly counters = { earlyDrop: 0, drop: 0, expired: 0 };
   private nextId = 1;
 
   constructor(options: ConntrackOptions = {}) {
@@ -260,17 +303,72 @@ export class ConnectionTracker {
     this.loose = options.tcpLoose ?? true;
     this.liberal = options.tcpBeLiberal ?? false;
     this.checksum = options.checksum ?? true;
+    this.max = Math.max(1, options.max ?? DEFAULT_CONNTRACK_MAX);
   }
 
   /** Confirmed connections alive at `nowNs`. */
   connections(nowNs: bigint): Connection[] {
-    const out = new Set<Connection>();
-    for (const { conn } of this.table.values()) if (conn.expiresNs > nowNs) out.add(conn);
-    return [...out];
+    return [...this.all.values()].filter((c) => c.expiresNs > nowNs);
+  }
+
+  stats(): ConntrackStats {
+    return { count: this.all.size, max: this.max, ...this.counters };
+  }
+
+  /**
+   * Reclaims expired connections, looking at `budget` entries at most from where the last call stopped
+   * (gc_worker: a bounded scan each run, so the cost per packet stays constant whatever the table holds).
+   */
+  gc(nowNs: bigint, budget: number): number {
+    let reclaimed = 0;
+    for (let i = 0; i < budget && this.all.size > 0; i++) {
+      let next = this.gcCursor?.next();
+      if (!next || next.done) {
+        this.gcCursor = this.all.values();
+        next = this.gcCursor.next();
+        if (next.done) break;
+      }
+      const c = next.value;
+      if (c.expiresNs <= nowNs) {
+        this.remove(c);
+        this.counters.expired++;
+        reclaimed++;
+      }
+    }
+    return reclaimed;
   }
 
   /** nf_conntrack_in: classify the packet and update its connection. */
   track(p: CtPacket, hook: CtHook, nowNs: bigint): CtVerdict {
+    this.gc(nowNs, GC_SCAN_PER_PACKET);
+    const v = this.classify(p, hook, nowNs);
+    if (v.connection?.assured) this.unassured.delete(v.connection.id);
+    return v;
+  }
+
+  /**
+   * Room for one more connection (__nf_conntrack_alloc: when nf_conntrack_count reaches
+   * nf_conntrack_max, early_drop evicts a connection that is not ASSURED). False: the packet is dropped.
+   */
+  private makeRoom(nowNs: bigint): boolean {
+    if (this.all.size < this.max) return true;
+    let scanned = 0;
+    for (const c of this.unassured.values()) {
+      if (scanned++ >= EVICTION_RANGE) break;
+      this.unassured.delete(c.id);
+      if (c.assured) continue;
+      this.remove(c);
+      if (c.expiresNs <= nowNs) this.counters.expired++;
+      else this.counters.earlyDrop++;
+      return true;
+    }
+    // Nothing unassured to evict: an expired entry the collector has not reached yet still may go.
+    if (this.gc(nowNs, EVICTION_RANGE) > 0) return true;
+    this.counters.drop++;
+    return false;
+  }
+
+  private classify(p: CtPacket, hook: CtHook, nowNs: bigint): CtVerdict {
     const verifySum = this.checksum && hook === 'PREROUTING';
     if (p.protocol === 1) {
       const icmp = this.icmpError(p, verifySum, nowNs);
@@ -283,6 +381,8 @@ export class ConnectionTracker {
       if (!found) {
         const reply = invert(tuple);
         if (!reply) return INVALID(`ICMP type ${tuple.dport >>> 8} cannot start a connection`);
+        if (!this.makeRoom(nowNs))
+          return { state: CtState.INVALID, dir: 0, reason: 'table full', drop: CONNTRACK_TABLE_FULL };
         const conn: Connection = {
           id: this.nextId++,
           original: tuple,
@@ -323,12 +423,16 @@ export class ConnectionTracker {
     c.confirmed = true;
     this.table.set(key(c.original), { conn: c, dir: 0 });
     this.table.set(key(c.reply), { conn: c, dir: 1 });
+    this.all.set(c.id, c);
+    if (!c.assured) this.unassured.set(c.id, c);
   }
 
   private remove(c: Connection): void {
     if (!c.confirmed) return;
     this.table.delete(key(c.original));
     this.table.delete(key(c.reply));
+    this.all.delete(c.id);
+    this.unassured.delete(c.id);
   }
 
   private lookup(t: Tuple, nowNs: bigint): { conn: Connection; dir: 0 | 1 } | undefined {

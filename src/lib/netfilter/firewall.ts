@@ -12,7 +12,12 @@ import { PacketError } from '../net/wire.js';
 import { type Ipv4Packet, decodeIpv4, encodeIpv4, isFragment } from '../net/ipv4.js';
 import { type FragmentDropReason, Ipv4Reassembler, type ReassemblyOptions } from '../net/ipv4-fragments.js';
 import { CompiledClassifier } from './compiled.js';
-import { type ConntrackOptions, ConnectionTracker, type CtVerdict } from './conntrack.js';
+import {
+  type ConntrackOptions,
+  type ConntrackStats,
+  ConnectionTracker,
+  type CtVerdict,
+} from './conntrack.js';
 import { type Decision, LinearEvaluator } from './evaluate.js';
 import { type LogEntry, formatLog } from './log.js';
 import { LimitState } from './match.js';
@@ -75,10 +80,13 @@ export type FirewallResult =
     }
   /** A fragment waiting for the rest of its datagram. */
   | { readonly kind: 'held'; readonly key: string }
-  /** Dropped before the filter table: a malformed header, a failed reassembly, TTL exhausted in forwarding. */
+  /**
+   * Dropped before the filter table: a malformed header, a failed reassembly, TTL exhausted in
+   * forwarding, a new flow finding the connection table full (code CONNTRACK_TABLE_FULL).
+   */
   | {
       readonly kind: 'dropped';
-      readonly reason: 'malformed' | 'reassembly' | 'ttl-exceeded';
+      readonly reason: 'malformed' | 'reassembly' | 'ttl-exceeded' | 'conntrack';
       readonly code: string;
       readonly detail: string;
       readonly offset?: number;
@@ -93,7 +101,12 @@ export interface FirewallStats {
   malformed: number;
   reassemblyFailures: number;
   ttlExceeded: number;
+  /** New flows dropped because the connection table was full. */
+  conntrackFull: number;
 }
+
+/** Connection-table entries the garbage collector looks at per `expire` call (besides those per packet). */
+const GC_SCAN_PER_EXPIRE = 64;
 
 export class Firewall {
   readonly ruleset: Ruleset;
@@ -106,6 +119,7 @@ export class Firewall {
     malformed: 0,
     reassemblyFailures: 0,
     ttlExceeded: 0,
+    conntrackFull: 0,
   };
   private readonly evaluator: LinearEvaluator | CompiledClassifier;
   private readonly tracker: ConnectionTracker | undefined;
@@ -196,6 +210,16 @@ export class Firewall {
         input.hook === 'OUTPUT' ? 'OUTPUT' : 'PREROUTING',
         input.nowNs,
       );
+      if (ct.drop) {
+        // nf_conntrack_in returns NF_DROP: the packet never reaches the filter table.
+        this.stats.conntrackFull++;
+        return {
+          kind: 'dropped',
+          reason: 'conntrack',
+          code: ct.drop,
+          detail: 'connection table full, no connection could be evicted',
+        };
+      }
     }
     if (input.hook === 'FORWARD' && ip.ttl <= 1) {
       // ip_forward sends Time Exceeded and drops before the FORWARD hook.
@@ -244,9 +268,18 @@ export class Firewall {
     };
   }
 
-  /** Fragments held longer than the reassembly timeout are dropped; call as virtual time advances. */
+  /**
+   * Fragments held longer than the reassembly timeout are dropped, and a bounded batch of expired
+   * connections is reclaimed; call as virtual time advances. Returns the datagrams dropped.
+   */
   expire(nowNs: bigint): number {
+    this.tracker?.gc(nowNs, GC_SCAN_PER_EXPIRE);
     return this.reassembler.expire(nowNs).length;
+  }
+
+  /** The connection table's counters (undefined when tracking is off). */
+  conntrackStats(): ConntrackStats | undefined {
+    return this.tracker?.stats();
   }
 
   /** Live connections (when tracking is on). */

@@ -1,0 +1,172 @@
+/**
+ * The firewall's tables are bounded as Linux bounds them, with counted drops, so that a flood costs the
+ * flood and not the established connections: the connection table (nf_conntrack_max, early_drop), the
+ * fragment queues (ipfrag_high_thresh / ipfrag_low_thresh, ipfrag_time).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EntryFilter } from '../../src/apps/firewall/filter.js';
+import { parseRuleset } from '../../src/lib/netfilter/parse.js';
+import { CONNTRACK_TABLE_FULL, DEFAULT_CONNTRACK_MAX } from '../../src/lib/netfilter/conntrack.js';
+import type { FirewallOptions } from '../../src/lib/netfilter/firewall.js';
+import { EtherType, encodeEthernet } from '../../src/lib/net/ethernet.js';
+import { encodeIpv4, IpProtocol, type Ipv4Packet } from '../../src/lib/net/ipv4.js';
+import { encodeTcp } from '../../src/lib/net/tcp.js';
+import { parseIpv4, parseMac } from '../../src/lib/net/address.js';
+import { GATEWAY_RULES } from '../helpers/gateway.js';
+
+const GW = parseIpv4('198.51.100.10');
+const HOST = parseIpv4('198.51.100.20');
+const GW_MAC = parseMac('02:52:50:00:00:01');
+const HOST_MAC = parseMac('02:00:00:00:53:14');
+const S = 1_000_000_000n;
+
+function filter(options: Omit<FirewallOptions, 'conntrack'> = {}): EntryFilter {
+  const f = new EntryFilter(parseRuleset(GATEWAY_RULES, { file: 'rules.v4' }), options);
+  f.mac = GW_MAC;
+  return f;
+}
+
+function packet(p: Partial<Ipv4Packet> & { payload: Uint8Array }): Ipv4Packet {
+  return {
+    dscp: 0,
+    ecn: 0,
+    identification: 7,
+    reservedFlag: false,
+    dontFragment: false,
+    moreFragments: false,
+    fragmentOffset: 0,
+    ttl: 64,
+    protocol: IpProtocol.TCP,
+    src: HOST,
+    dst: GW,
+    options: [],
+    ...p,
+  };
+}
+
+interface Seg {
+  src: number;
+  dst: number;
+  sport: number;
+  dport: number;
+  flags: number;
+  seq: number;
+  ack?: number;
+  data?: Uint8Array;
+}
+
+const tcpDatagram = (s: Seg) =>
+  encodeIpv4(
+    packet({
+      src: s.src,
+      dst: s.dst,
+      payload: encodeTcp(
+        {
+          srcPort: s.sport,
+          dstPort: s.dport,
+          seq: s.seq,
+          ack: s.ack ?? 0,
+          reserved: 0,
+          flags: s.flags,
+          window: 8192,
+          urgentPointer: 0,
+          options: [],
+          payload: s.data ?? new Uint8Array(0),
+        },
+        { version: 4, src: s.src, dst: s.dst },
+      ),
+    }),
+  );
+
+const fromWan = (ip: Uint8Array, src = HOST_MAC) =>
+  encodeEthernet({ dst: GW_MAC, src, vlans: [], etherType: EtherType.IPV4, payload: ip }, { pad: true });
+const fromNormal = (ip: Uint8Array) =>
+  encodeEthernet(
+    { dst: HOST_MAC, src: GW_MAC, vlans: [], etherType: EtherType.IPV4, payload: ip },
+    { pad: true },
+  );
+
+/** A WAN host's connection to the HTTP responder, through the three-way handshake (ASSURED). */
+function establish(f: EntryFilter, sport: number, t: bigint) {
+  const up = { src: HOST, dst: GW, sport, dport: 80 };
+  const down = { src: GW, dst: HOST, sport: 80, dport: sport };
+  assert.equal(f.process('wan', fromWan(tcpDatagram({ ...up, flags: 0x02, seq: 100 })), t).verdict, 'ACCEPT');
+  const synAck = tcpDatagram({ ...down, flags: 0x12, seq: 500, ack: 101 });
+  assert.equal(f.process('normal-world', fromNormal(synAck), t).verdict, 'ACCEPT');
+  assert.equal(
+    f.process('wan', fromWan(tcpDatagram({ ...up, flags: 0x10, seq: 101, ack: 501 })), t).verdict,
+    'ACCEPT',
+  );
+  const request = new TextEncoder().encode('GET / HTTP/1.0\r\n\r\n');
+  return {
+    request: (at: bigint) =>
+      f.process('wan', fromWan(tcpDatagram({ ...up, flags: 0x18, seq: 101, ack: 501, data: request })), at),
+  };
+}
+
+const spoofedSyn = (i: number) =>
+  fromWan(
+    tcpDatagram({
+      src: (parseIpv4('10.0.0.0') + 1 + i) >>> 0,
+      dst: GW,
+      sport: 1024 + (i % 60000),
+      dport: 80,
+      flags: 0x02,
+      seq: i,
+    }),
+  );
+
+test('a SYN flood from many sources fills the connection table; early drop evicts the flood, the established connection keeps flowing', () => {
+  const f = filter();
+  const web = establish(f, 40000, 1n);
+  const flood = DEFAULT_CONNTRACK_MAX + 2000;
+  let accepted = 0;
+  for (let i = 0; i < flood; i++)
+    if (f.process('wan', spoofedSyn(i), 2n + BigInt(i)).verdict === 'ACCEPT') accepted++;
+  const ct = f.firewall.conntrackStats();
+  assert.ok(ct);
+  assert.equal(ct.max, DEFAULT_CONNTRACK_MAX);
+  assert.ok(ct.count <= ct.max, `table holds ${ct.count} of ${ct.max}`);
+  assert.equal(accepted, flood, 'each SYN evicted an older unanswered one');
+  assert.ok(ct.earlyDrop >= flood - DEFAULT_CONNTRACK_MAX, `early drops: ${ct.earlyDrop}`);
+  assert.equal(ct.drop, 0);
+  const r = web.request(BigInt(flood) + 10n);
+  assert.equal(r.verdict, 'ACCEPT', r.log.join('\n'));
+  assert.equal(r.forward.length, 1);
+  assert.equal(f.counters.wan.internalErrors, 0);
+});
+
+test('a full table of ASSURED connections: the new flow is dropped and counted (CONNTRACK_TABLE_FULL), the old ones flow', () => {
+  const f = filter({ conntrackOptions: { max: 4 } });
+  const webs = [40001, 40002, 40003, 40004].map((port) => establish(f, port, 1n));
+  const d = f.process('wan', spoofedSyn(1), 2n);
+  assert.equal(d.verdict, 'DROP');
+  assert.match(d.log[0] ?? '', new RegExp(`^DROP in=eth0 conntrack ${CONNTRACK_TABLE_FULL}: `));
+  assert.equal(f.counters.wan.conntrackFull, 1);
+  assert.equal(f.firewall.stats.conntrackFull, 1);
+  assert.deepEqual(f.firewall.conntrackStats(), { count: 4, max: 4, earlyDrop: 0, drop: 1, expired: 0 });
+  for (const w of webs) assert.equal(w.request(3n).verdict, 'ACCEPT');
+  // Once they expire (ESTABLISHED: 5 days), the collector frees the table: new flows pass again.
+  const later = 3n + 432_001n * S;
+  f.firewall.expire(later);
+  assert.equal(f.process('wan', spoofedSyn(2), later).verdict, 'ACCEPT');
+  const after = f.firewall.conntrackStats();
+  assert.ok(after && after.expired >= 1 && after.count <= 4, JSON.stringify(after));
+});
+
+test('expired connections are reclaimed a few at a time as packets come, not left in the table', () => {
+  const f = filter();
+  for (let i = 0; i < 500; i++) f.process('wan', spoofedSyn(i), 1n);
+  assert.equal(f.firewall.conntrackStats()?.count, 500);
+  // SYN_SENT lasts 120 s. Packets after that reclaim expired entries in bounded batches.
+  const later = 200n * S;
+  for (let i = 0; i < 200; i++)
+    f.process(
+      'wan',
+      fromWan(tcpDatagram({ src: HOST, dst: GW, sport: 9, dport: 6667, flags: 0x02, seq: i })),
+      later,
+    );
+  const ct = f.firewall.conntrackStats();
+  assert.ok(ct && ct.count === 0 && ct.expired === 500, JSON.stringify(ct));
+});
