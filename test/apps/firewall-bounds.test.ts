@@ -12,6 +12,8 @@ import type { FirewallOptions } from '../../src/lib/netfilter/firewall.js';
 import { EtherType, encodeEthernet } from '../../src/lib/net/ethernet.js';
 import { encodeIpv4, IpProtocol, type Ipv4Packet } from '../../src/lib/net/ipv4.js';
 import { encodeTcp } from '../../src/lib/net/tcp.js';
+import { echoRest, encodeIcmp } from '../../src/lib/net/icmp.js';
+import { fragmentIpv4 } from '../../src/lib/net/ipv4-fragments.js';
 import { parseIpv4, parseMac } from '../../src/lib/net/address.js';
 import { GATEWAY_RULES } from '../helpers/gateway.js';
 
@@ -169,4 +171,42 @@ test('expired connections are reclaimed a few at a time as packets come, not lef
     );
   const ct = f.firewall.conntrackStats();
   assert.ok(ct && ct.count === 0 && ct.expired === 500, JSON.stringify(ct));
+});
+
+const echo = (identifier: number, data: Uint8Array) =>
+  encodeIcmp({ type: 8, code: 0, rest: echoRest(identifier, 1), payload: data });
+
+test('a stream of fragments that never complete keeps the fragment memory under ipfrag_high_thresh; pings, whole and fragmented, still pass', () => {
+  const f = filter();
+  const high = 4 * 1024 * 1024;
+  for (let i = 0; i < 6000; i++) {
+    // Each a first fragment of a different datagram, its rest never sent, from spoofed sources.
+    const p = packet({
+      protocol: IpProtocol.UDP,
+      src: (parseIpv4('10.1.0.0') + (i % 4096)) >>> 0,
+      identification: i & 0xffff,
+      moreFragments: true,
+      payload: new Uint8Array(1480),
+    });
+    assert.equal(f.process('wan', fromWan(encodeIpv4(p)), BigInt(i) * 1000n).verdict, 'HELD');
+    assert.ok(f.firewall.reassemblyStats().memory <= high);
+  }
+  const s = f.firewall.reassemblyStats();
+  assert.ok(s.evicted > 1000, `evicted: ${s.evicted}`);
+  assert.ok(s.memory <= high && s.memory > 0, `memory ${s.memory}`);
+  assert.equal(f.counters.wan.internalErrors, 0);
+  const t = 10_000_000n;
+  const ping = packet({ protocol: IpProtocol.ICMP, identification: 1, payload: echo(1, new Uint8Array(56)) });
+  assert.equal(f.process('wan', fromWan(encodeIpv4(ping)), t).verdict, 'ACCEPT');
+  const big = packet({
+    protocol: IpProtocol.ICMP,
+    identification: 2,
+    payload: echo(2, new Uint8Array(3000)),
+  });
+  const outcomes = fragmentIpv4(big, 1500).map((p) => f.process('wan', fromWan(encodeIpv4(p)), t).verdict);
+  assert.deepEqual(outcomes, ['HELD', 'HELD', 'ACCEPT']);
+  // And 30 s later (ipfrag_time) the flood's queues are gone.
+  f.firewall.expire(t + 31n * S);
+  assert.deepEqual([f.firewall.reassemblyStats().queues, f.firewall.reassemblyStats().memory], [0, 0]);
+  assert.ok(f.firewall.reassemblyStats().timeouts > 0);
 });

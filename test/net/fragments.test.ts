@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Ipv4Reassembler, fragmentIpv4 } from '../../src/lib/net/ipv4-fragments.js';
+import {
+  FRAGMENT_OVERHEAD,
+  Ipv4Reassembler,
+  QUEUE_OVERHEAD,
+  fragmentIpv4,
+} from '../../src/lib/net/ipv4-fragments.js';
 import { type Ipv4Packet, decodeIpv4, encodeIpv4 } from '../../src/lib/net/ipv4.js';
 import { SeededRandom } from '../../src/common/random.js';
 import * as gen from './arbitraries.js';
@@ -187,14 +192,40 @@ test('incomplete datagrams expire after the timeout, in virtual time', () => {
   assert.equal(r.push(piece(8, 8, false), 1200n).kind, 'held');
 });
 
-test('memory bound: fragments beyond maxBytes are dropped with their datagram', () => {
-  const r = new Ipv4Reassembler({ maxBytes: 16 });
-  r.push({ ...piece(0, 16, true), identification: 1 }, 0n);
-  assert.deepEqual(r.push({ ...piece(0, 8, true), identification: 2 }, 0n), {
+test('memory bound: over ipfrag_high_thresh the oldest queues are evicted to under ipfrag_low_thresh, and counted', () => {
+  const cost = 20 + 1480 + FRAGMENT_OVERHEAD + QUEUE_OVERHEAD; // one queue, one 1480-byte fragment
+  const r = new Ipv4Reassembler({ highThresh: 10 * cost, lowThresh: 5 * cost });
+  for (let id = 0; id < 10; id++)
+    assert.equal(r.push({ ...piece(0, 1480, true), identification: id }, 0n).kind, 'held');
+  assert.equal(r.held, 10 * cost);
+  // The eleventh does not fit: the oldest go until it fits under the low threshold.
+  assert.equal(r.push({ ...piece(0, 1480, true), identification: 10 }, 0n).kind, 'held');
+  const s = r.stats();
+  assert.equal(s.evicted, 6);
+  assert.equal(s.failed, 6);
+  assert.equal(s.queues, 5);
+  assert.equal(s.memory, 5 * cost);
+  // The evicted ones were the oldest: the newest completes.
+  assert.equal(r.push({ ...piece(1480, 8, false), identification: 10 }, 0n).kind, 'complete');
+  // A single fragment larger than the whole budget is refused outright.
+  const tiny = new Ipv4Reassembler({ highThresh: 100, lowThresh: 50 });
+  assert.deepEqual(tiny.push(piece(0, 16, true), 0n), {
     kind: 'dropped',
     reason: 'no-memory',
     datagramDropped: true,
   });
+  assert.equal(tiny.held, 0);
+  assert.equal(tiny.stats().drops['no-memory'], 1);
+});
+
+test('ipfrag_time: incomplete datagrams time out oldest first and are counted', () => {
+  const r = new Ipv4Reassembler();
+  for (let id = 0; id < 100; id++)
+    r.push({ ...piece(0, 8, true), identification: id }, BigInt(id) * 100_000_000n);
+  assert.equal(r.expire(30_000_000_000n + 4_950_000_000n).length, 50);
+  assert.deepEqual([r.stats().timeouts, r.stats().queues], [50, 50]);
+  assert.equal(r.push({ ...piece(8, 8, false), identification: 99 }, 200_000_000_000n).kind, 'held');
+  assert.deepEqual([r.stats().timeouts, r.stats().queues], [100, 1]);
 });
 
 /** Issue 12: the last fragment first, with no options, then a first fragment with 40 option bytes. */
@@ -208,7 +239,7 @@ test('a datagram whose reassembled header and data exceed 65535 is dropped, not 
   assert.equal(r.pending, 0);
 });
 
-test('arbitrary fragment sequences never throw and held bytes stay within maxBytes', () => {
+test('arbitrary fragment sequences never throw and the charge stays within ipfrag_high_thresh', () => {
   const frag = fc.record({
     identification: fc.integer({ min: 0, max: 3 }),
     fragmentOffset: fc.integer({ min: 0, max: 8191 }).map((u) => u * 8),
@@ -218,7 +249,7 @@ test('arbitrary fragment sequences never throw and held bytes stay within maxByt
   });
   fc.assert(
     fc.property(fc.array(frag, { maxLength: 12 }), (seq) => {
-      const r = new Ipv4Reassembler({ maxBytes: 70_000 });
+      const r = new Ipv4Reassembler({ highThresh: 70_000, lowThresh: 50_000 });
       for (const s of seq) {
         const p: Ipv4Packet = {
           ...piece(s.fragmentOffset, s.length, s.moreFragments),
@@ -228,6 +259,7 @@ test('arbitrary fragment sequences never throw and held bytes stay within maxByt
         const res = r.push(p, 0n);
         if (res.kind === 'complete') assert.ok(encodeIpv4(res.packet).length <= 65535);
         assert.ok(r.held <= 70_000 && r.held >= 0);
+        assert.equal(r.held === 0, r.pending === 0);
       }
     }),
     { seed: gen.SEED, numRuns: 300 },

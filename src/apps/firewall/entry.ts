@@ -344,6 +344,7 @@ class SecureConsole {
         return `${JSON.stringify({
           engine: filter.firewall.stats,
           conntrack: filter.firewall.conntrackStats(),
+          fragments: filter.firewall.reassemblyStats(),
           wan: filter.counters.wan,
           normalWorld: filter.counters['normal-world'],
           rings: {

@@ -9,6 +9,14 @@
  * an empty fragment discards it. Time is virtual: the caller passes `nowNs` (nanoseconds) to every call
  * and the engine never reads a clock. A datagram not complete `timeoutNs` after its first fragment
  * (default 30 s, Linux's ipfrag_time) is dropped.
+ *
+ * Memory is bounded as Linux's ipfrag bounds it (net/ipv4/inet_fragment.c, ip_fragment.c): every held
+ * fragment is charged its size plus an sk_buff's overhead (its truesize), every queue its own struct;
+ * when a fragment would take the total over `highThresh` (ipfrag_high_thresh, 4 MiB), the oldest
+ * queues are evicted until it is under `lowThresh` (ipfrag_low_thresh, 3 MiB; the evictor of Linux
+ * before 4.17). Sizes are checked against the datagram reassembly would build (header of the offset-0
+ * fragment plus data at most 65535 bytes). Every discarded fragment and datagram is counted; nothing a
+ * fragment holds makes it throw.
  */
 import { assert } from '../../common/errors.js';
 import { type Ipv4Option, type Ipv4Packet, ipv4HeaderLength, isFragment } from './ipv4.js';
@@ -51,11 +59,47 @@ export type ReassemblyResult =
 export type FragmentDropReason =
   'duplicate' | 'overlap' | 'inconsistent-end' | 'empty' | 'too-big' | 'no-memory';
 
+const DROP_REASONS: readonly FragmentDropReason[] = [
+  'duplicate',
+  'overlap',
+  'inconsistent-end',
+  'empty',
+  'too-big',
+  'no-memory',
+];
+
 export interface ReassemblyOptions {
   /** Default 30 s (Linux net.ipv4.ipfrag_time). */
   readonly timeoutNs?: bigint;
-  /** Bytes of fragment data held at most (default 4 MiB, Linux ipfrag_high_thresh). */
-  readonly maxBytes?: number;
+  /** Bytes charged at most before eviction (default 4 MiB, net.ipv4.ipfrag_high_thresh). */
+  readonly highThresh?: number;
+  /** Eviction goes on until the charge is under this (default 3 MiB, net.ipv4.ipfrag_low_thresh). */
+  readonly lowThresh?: number;
+}
+
+/** What a held fragment is charged beyond its bytes: an sk_buff and its shared info (SKB_TRUESIZE). */
+export const FRAGMENT_OVERHEAD = 576;
+/** What a reassembly queue is charged (struct ipq). */
+export const QUEUE_OVERHEAD = 192;
+const MIN_HEADER = 20;
+const MAX_DATAGRAM = 65535;
+
+/** Counters, as /proc/net/snmp's Reasm* and /proc/net/sockstat's FRAG line report them. */
+export interface ReassemblyStats {
+  /** Incomplete datagrams held, and the bytes they are charged. */
+  queues: number;
+  memory: number;
+  highThresh: number;
+  lowThresh: number;
+  /** Fragments received (ReasmReqds) and datagrams reassembled (ReasmOKs). */
+  reqds: number;
+  oks: number;
+  /** Datagrams discarded: for a bad fragment, on timeout (ReasmTimeout), evicted under memory pressure. */
+  failed: number;
+  timeouts: number;
+  evicted: number;
+  /** Fragments dropped, by reason. */
+  drops: Record<FragmentDropReason, number>;
 }
 
 /** A datagram dropped by timeout; `first` is its offset-0 fragment when it came (for ICMP time exceeded). */
@@ -81,23 +125,34 @@ interface Queue {
   end: number | undefined;
   /** Highest end seen so far. */
   maxEnd: number;
-  bytes: number;
+  /** Header length of the offset-0 fragment once it came (the reassembled datagram's header). */
+  headerLength: number | undefined;
+  /** Bytes charged for it (truesize of its fragments, and the queue itself). */
+  charge: number;
 }
 
 export class Ipv4Reassembler {
+  /** In creation order: the oldest first, for the timeout and the evictor. */
   private readonly queues = new Map<string, Queue>();
   private readonly timeoutNs: bigint;
-  private readonly maxBytes: number;
-  private heldBytes = 0;
+  private readonly highThresh: number;
+  private readonly lowThresh: number;
+  private memory = 0;
+  private readonly counters = { reqds: 0, oks: 0, failed: 0, timeouts: 0, evicted: 0 };
+  private readonly drops = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<
+    FragmentDropReason,
+    number
+  >;
 
   constructor(options: ReassemblyOptions = {}) {
     this.timeoutNs = options.timeoutNs ?? 30_000_000_000n;
-    this.maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+    this.highThresh = options.highThresh ?? 4 * 1024 * 1024;
+    this.lowThresh = Math.min(options.lowThresh ?? 3 * 1024 * 1024, this.highThresh);
   }
 
-  /** Bytes of fragment data held (at most `maxBytes`). */
+  /** Bytes charged for what is held (at most `highThresh`). */
   get held(): number {
-    return this.heldBytes;
+    return this.memory;
   }
 
   /** Number of incomplete datagrams held. */
@@ -105,10 +160,22 @@ export class Ipv4Reassembler {
     return this.queues.size;
   }
 
+  stats(): ReassemblyStats {
+    return {
+      queues: this.queues.size,
+      memory: this.memory,
+      highThresh: this.highThresh,
+      lowThresh: this.lowThresh,
+      ...this.counters,
+      drops: { ...this.drops },
+    };
+  }
+
   /** Takes one datagram or fragment; whole datagrams come straight back as complete. */
   push(p: Ipv4Packet, nowNs: bigint): ReassemblyResult {
     this.expire(nowNs);
     if (!isFragment(p)) return { kind: 'complete', packet: p, fragments: 1 };
+    this.counters.reqds++;
     const key = `${p.src},${p.dst},${p.protocol},${p.identification}`;
     let q = this.queues.get(key);
     if (!q) {
@@ -118,9 +185,11 @@ export class Ipv4Reassembler {
         holes: [{ first: 0, last: Infinity }],
         end: undefined,
         maxEnd: 0,
-        bytes: 0,
+        headerLength: undefined,
+        charge: QUEUE_OVERHEAD,
       };
       this.queues.set(key, q);
+      this.memory += QUEUE_OVERHEAD;
     }
     const start = p.fragmentOffset;
     let end = start + p.payload.length;
@@ -134,19 +203,26 @@ export class Ipv4Reassembler {
     } else if (end < q.maxEnd || (q.end !== undefined && end !== q.end)) {
       return this.discard(key, 'inconsistent-end');
     }
-    if (end === start) return this.discard(key, 'empty');
-    if (end + ipv4HeaderLength(p.options) > 65535) return this.discard(key, 'too-big');
+    if (end <= start) return this.discard(key, 'empty');
+    // The datagram this builds: the offset-0 fragment's header (the least there is, until it comes)
+    // and data to the highest end (RFC 791 §3.1: total length is 16 bits).
+    const headerLength = start === 0 ? ipv4HeaderLength(p.options) : (q.headerLength ?? MIN_HEADER);
+    if (headerLength + Math.max(end, q.maxEnd) > MAX_DATAGRAM) return this.discard(key, 'too-big');
     for (const f of q.fragments) {
-      if (f.start === start && f.end === end)
-        return { kind: 'dropped', reason: 'duplicate', datagramDropped: false };
+      if (f.start === start && f.end === end) return this.drop('duplicate');
       if (start < f.end && f.start < end) return this.discard(key, 'overlap');
     }
-    if (this.heldBytes + payload.length > this.maxBytes) return this.discard(key, 'no-memory');
+    const cost = ipv4HeaderLength(p.options) + payload.length + FRAGMENT_OVERHEAD;
+    if (this.memory + cost > this.highThresh) {
+      this.evict(q, cost);
+      if (this.memory + cost > this.highThresh) return this.discard(key, 'no-memory');
+    }
+    if (start === 0) q.headerLength = headerLength;
     if (!p.moreFragments) q.end = end;
     q.maxEnd = Math.max(q.maxEnd, end);
     q.fragments.push({ start, end, packet: payload === p.payload ? p : { ...p, payload } });
-    q.bytes += payload.length;
-    this.heldBytes += payload.length;
+    q.charge += cost;
+    this.memory += cost;
     // RFC 815 §3, steps 1–8, on the inclusive range [start, end - 1].
     const last = end - 1;
     const holes: Hole[] = [];
@@ -160,15 +236,15 @@ export class Ipv4Reassembler {
     }
     q.holes = holes;
     if (holes.length > 0 || q.end === undefined) return { kind: 'held' };
-    this.queues.delete(key);
-    this.heldBytes -= q.bytes;
+    this.release(key, q);
     q.fragments.sort((a, b) => a.start - b.start);
     const first = q.fragments[0];
-    if (first === undefined || first.start !== 0) return this.dropped('empty');
-    // RFC 791 §3.1: total length is 16 bits; the header is the offset-0 fragment's, options included.
-    if (ipv4HeaderLength(first.packet.options) + q.end > 65535) return this.dropped('too-big');
+    if (first === undefined || first.start !== 0) return this.failed('empty');
+    // Checked again on the datagram as built: the header is the offset-0 fragment's, options included.
+    if (ipv4HeaderLength(first.packet.options) + q.end > MAX_DATAGRAM) return this.failed('too-big');
     const data = new Uint8Array(q.end);
     for (const f of q.fragments) data.set(f.packet.payload, f.start);
+    this.counters.oks++;
     return {
       kind: 'complete',
       packet: { ...first.packet, moreFragments: false, fragmentOffset: 0, payload: data },
@@ -176,13 +252,17 @@ export class Ipv4Reassembler {
     };
   }
 
-  /** Drops every datagram older than the timeout at `nowNs` and returns them. */
+  /**
+   * Drops every datagram older than the timeout at `nowNs` and returns them (ip_expire). Queues are
+   * held oldest first, so this stops at the first one still in time.
+   */
   expire(nowNs: bigint): ExpiredDatagram[] {
     const out: ExpiredDatagram[] = [];
     for (const [key, q] of this.queues) {
-      if (nowNs - q.createdNs < this.timeoutNs) continue;
-      this.queues.delete(key);
-      this.heldBytes -= q.bytes;
+      if (nowNs - q.createdNs < this.timeoutNs) break;
+      this.release(key, q);
+      this.counters.failed++;
+      this.counters.timeouts++;
       const any = q.fragments[0]?.packet;
       if (!any) continue;
       const first = q.fragments.find((f) => f.start === 0)?.packet;
@@ -192,16 +272,36 @@ export class Ipv4Reassembler {
     return out;
   }
 
-  private dropped(reason: FragmentDropReason): ReassemblyResult {
+  /** The evictor: the oldest queues but `keep` go until `cost` more bytes would leave the charge under lowThresh. */
+  private evict(keep: Queue, cost: number): void {
+    for (const [key, q] of this.queues) {
+      if (this.memory + cost <= this.lowThresh) return;
+      if (q === keep) continue;
+      this.release(key, q);
+      this.counters.failed++;
+      this.counters.evicted++;
+    }
+  }
+
+  private release(key: string, q: Queue): void {
+    this.queues.delete(key);
+    this.memory -= q.charge;
+  }
+
+  private drop(reason: FragmentDropReason): ReassemblyResult {
+    this.drops[reason]++;
+    return { kind: 'dropped', reason, datagramDropped: false };
+  }
+
+  private failed(reason: FragmentDropReason): ReassemblyResult {
+    this.drops[reason]++;
+    this.counters.failed++;
     return { kind: 'dropped', reason, datagramDropped: true };
   }
 
   private discard(key: string, reason: FragmentDropReason): ReassemblyResult {
     const q = this.queues.get(key);
-    if (q) {
-      this.queues.delete(key);
-      this.heldBytes -= q.bytes;
-    }
-    return { kind: 'dropped', reason, datagramDropped: true };
+    if (q) this.release(key, q);
+    return this.failed(reason);
   }
 }

@@ -277,6 +277,11 @@ export class Firewall {
     return this.reassembler.expire(nowNs).length;
   }
 
+  /** The fragment queues' counters and memory charge (ipfrag). */
+  reassemblyStats() {
+    return this.reassembler.stats();
+  }
+
   /** The connection table's counters (undefined when tracking is off). */
   conntrackStats(): ConntrackStats | undefined {
     return this.tracker?.stats();
