@@ -301,7 +301,10 @@ test('the firewall keeps serving while the Normal World floods it', async () => 
       g.log('rich-os').some((l) => l.startsWith('uncaught')),
       false,
     );
-    const end = JSON.parse(await askFirewall(g, 'stats')) as { normalWorld: Record<string, number> };
+    const end = JSON.parse(await askFirewall(g, 'stats')) as {
+      normalWorld: Record<string, number>;
+      log: { logged: number; dropped: number };
+    };
     assert.ok((end.normalWorld.frames ?? 0) > (midFlood.normalWorld.frames ?? 0));
     assert.ok(
       (end.normalWorld.frames ?? 0) >= 2000,
@@ -312,6 +315,7 @@ test('the firewall keeps serving while the Normal World floods it', async () => 
       g.log('firewall').some((l) => /more log lines suppressed/.test(l)),
       'the log is rate-limited, the counters are not',
     );
+    assert.ok(end.log.dropped > 0 && end.log.logged > 0, `log ring: ${JSON.stringify(end.log)}`);
     // Exactly what OUTPUT accepted reached the wire; nothing of the blocked port did.
     const counters = await askFirewall(g, 'iptables-save -c');
     const wan = g.machine.segment('wan').tap.map((r) => decoded(r.frame));

@@ -30,6 +30,7 @@ import { TCP_STATE_NAMES } from '../../lib/netfilter/conntrack.js';
 import { formatIpv4 } from '../../lib/net/address.js';
 import type { Ruleset } from '../../lib/netfilter/ruleset.js';
 import { EntryFilter } from './filter.js';
+import { LogRing, type LogRingCounters } from './log-ring.js';
 import {
   CAPTURE_HEADER_BYTES,
   CAPTURE_MAGIC,
@@ -76,7 +77,7 @@ function runDoorbell(): void {
   }
 }
 
-/** Most log lines per pass; the rest are counted and summarised (the counters stay exact). */
+/** Log lines held per pass (the ring's size); the rest are counted and summarised (the counters stay exact). */
 const LOG_LINES_PER_PASS = 32;
 /** Ring bytes taken from each side per pass: the Normal World cannot starve the WAN, nor the reverse. */
 const BYTES_PER_PASS = 16 * 1024;
@@ -129,28 +130,15 @@ function runFirewall(): void {
   };
 
   const recorder = capture === undefined ? undefined : new CaptureWriter(capture);
-  const secureConsole = consoleDevice === undefined ? undefined : new SecureConsole(consoleDevice);
+  const ring = new LogRing(LOG_LINES_PER_PASS);
+  const secureConsole =
+    consoleDevice === undefined ? undefined : new SecureConsole(consoleDevice, ring.counters);
 
-  const pending: string[] = [];
-  let suppressed = 0;
   const note = (lines: readonly string[]) => {
-    for (const l of lines) {
-      if (pending.length < LOG_LINES_PER_PASS) pending.push(`fw: ${l}`);
-      else suppressed++;
-    }
+    for (const l of lines) ring.push(`fw: ${l}`);
   };
   const flushLog = () => {
-    if (suppressed > 0)
-      pending.push(`fw: … ${suppressed} more log lines suppressed (the counters are exact)`);
-    for (let i = 0; i < pending.length;) {
-      let text = '';
-      for (; i < pending.length && text.length + (pending[i] as string).length < 3900; i++)
-        text += `${pending[i]}\n`;
-      if (text === '') text = `${(pending[i++] as string).slice(0, 3900)}\n`;
-      log(text);
-    }
-    pending.length = 0;
-    suppressed = 0;
+    for (const text of ring.drain()) log(text);
   };
 
   let bits = FirewallEvent.NORMAL_WORLD | FirewallEvent.RECEIVED;
@@ -313,7 +301,10 @@ class SecureConsole {
   private readonly regs;
   private line = '';
 
-  constructor(private readonly device: number) {
+  constructor(
+    private readonly device: number,
+    private readonly logCounters: LogRingCounters,
+  ) {
     this.regs = deviceRegisters(device);
     this.regs.write(0x038, 1 << 4); // IMSC: receive interrupt
     this.write('fw> ');
@@ -345,6 +336,7 @@ class SecureConsole {
           engine: filter.firewall.stats,
           conntrack: filter.firewall.conntrackStats(),
           fragments: filter.firewall.reassemblyStats(),
+          log: this.logCounters,
           wan: filter.counters.wan,
           normalWorld: filter.counters['normal-world'],
           rings: {
