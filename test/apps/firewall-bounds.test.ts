@@ -5,14 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EntryFilter } from '../../src/apps/firewall/filter.js';
+import { EntryFilter, type EntryFilterOptions } from '../../src/apps/firewall/filter.js';
 import { parseRuleset } from '../../src/lib/netfilter/parse.js';
 import { CONNTRACK_TABLE_FULL, DEFAULT_CONNTRACK_MAX } from '../../src/lib/netfilter/conntrack.js';
-import type { FirewallOptions } from '../../src/lib/netfilter/firewall.js';
-import { EtherType, encodeEthernet } from '../../src/lib/net/ethernet.js';
-import { encodeIpv4, IpProtocol, type Ipv4Packet } from '../../src/lib/net/ipv4.js';
+import { EtherType, decodeEthernet, encodeEthernet } from '../../src/lib/net/ethernet.js';
+import { decodeIpv4, encodeIpv4, IpProtocol, type Ipv4Packet } from '../../src/lib/net/ipv4.js';
 import { encodeTcp } from '../../src/lib/net/tcp.js';
-import { echoRest, encodeIcmp } from '../../src/lib/net/icmp.js';
+import { decodeIcmp, echoRest, encodeIcmp } from '../../src/lib/net/icmp.js';
 import { fragmentIpv4 } from '../../src/lib/net/ipv4-fragments.js';
 import { parseIpv4, parseMac } from '../../src/lib/net/address.js';
 import { GATEWAY_RULES } from '../helpers/gateway.js';
@@ -23,7 +22,7 @@ const GW_MAC = parseMac('02:52:50:00:00:01');
 const HOST_MAC = parseMac('02:00:00:00:53:14');
 const S = 1_000_000_000n;
 
-function filter(options: Omit<FirewallOptions, 'conntrack'> = {}): EntryFilter {
+function filter(options: EntryFilterOptions = {}): EntryFilter {
   const f = new EntryFilter(parseRuleset(GATEWAY_RULES, { file: 'rules.v4' }), options);
   f.mac = GW_MAC;
   return f;
@@ -209,4 +208,54 @@ test('a stream of fragments that never complete keeps the fragment memory under 
   f.firewall.expire(t + 31n * S);
   assert.deepEqual([f.firewall.reassemblyStats().queues, f.firewall.reassemblyStats().memory], [0, 0]);
   assert.ok(f.firewall.reassemblyStats().timeouts > 0);
+});
+
+test('a DF datagram larger than the inside link is dropped and answered with fragmentation needed (type 3 code 4, next-hop MTU), rate-limited', () => {
+  const f = filter({ insideMtu: 1280 });
+  const big = (id: number, df: boolean) =>
+    fromWan(
+      encodeIpv4(
+        packet({
+          protocol: IpProtocol.ICMP,
+          identification: id,
+          dontFragment: df,
+          payload: echo(id, new Uint8Array(1372)), // 1400 bytes in all
+        }),
+      ),
+    );
+  const outcomes = Array.from({ length: 8 }, (_, i) => f.process('wan', big(i + 1, true), 1n));
+  for (const o of outcomes) {
+    assert.equal(o.verdict, 'DROP');
+    assert.deepEqual(o.forward, []);
+  }
+  const first = outcomes[0]!;
+  assert.equal(first.reply.length, 1);
+  const eth = decodeEthernet(first.reply[0]!);
+  assert.deepEqual([...eth.dst], [...HOST_MAC]);
+  const ip = decodeIpv4(eth.payload);
+  assert.deepEqual([ip.src, ip.dst, ip.protocol], [GW, HOST, IpProtocol.ICMP]);
+  const icmp = decodeIcmp(ip.payload);
+  assert.deepEqual([icmp.type, icmp.code, icmp.rest], [3, 4, 1280]); // RFC 1191 §4: next-hop MTU
+  // It quotes the datagram as far as a 576-byte reply goes: its header (identification 1) first.
+  assert.equal(icmp.payload.length, 576 - 28);
+  assert.deepEqual([icmp.payload[4], icmp.payload[5]], [0, 1]);
+  assert.match(
+    first.log.at(-1) ?? '',
+    /^DROP in=eth0 fragmentation needed: DF set, 1400 bytes over MTU 1280: .* -> .*ICMP/,
+  );
+  // inet_peer_xrlim_allow: a burst of 6 to one destination, then one a second.
+  assert.deepEqual(
+    outcomes.map((o) => o.reply.length),
+    [1, 1, 1, 1, 1, 1, 0, 0],
+  );
+  assert.match(outcomes[7]?.log.at(-1) ?? '', /\(ICMP rate-limited\)$/);
+  assert.equal(f.counters.wan.fragNeeded, 8);
+  assert.deepEqual(f.icmpLimiter.counters, { sent: 6, limited: 2 });
+  assert.equal(f.process('wan', big(9, true), 1n + S).reply.length, 1);
+  // Without DF it is fragmented to the inside MTU and passes.
+  const ok = f.process('wan', big(10, false), 1n + 2n * S);
+  assert.equal(ok.verdict, 'ACCEPT');
+  assert.equal(ok.forward.length, 2);
+  assert.ok(ok.forward.every((fr) => fr.length <= 1280 + 14));
+  assert.equal(f.counters.wan.internalErrors, 0);
 });

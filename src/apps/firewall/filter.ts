@@ -18,6 +18,7 @@ import { decodeArp } from '../../lib/net/arp.js';
 import { EtherType, decodeEthernet, encodeEthernet } from '../../lib/net/ethernet.js';
 import { decodeIpv4, encodeIpv4 } from '../../lib/net/ipv4.js';
 import { fragmentIpv4 } from '../../lib/net/ipv4-fragments.js';
+import { IcmpRateLimiter, type IcmpRateLimitOptions, fragmentationNeeded } from '../../lib/net/icmp-error.js';
 import { summarizeIpv4 } from '../../lib/net/summary.js';
 import { Firewall, type FirewallOptions, type FirewallResult } from '../../lib/netfilter/firewall.js';
 import type { Ruleset } from '../../lib/netfilter/ruleset.js';
@@ -53,11 +54,25 @@ export interface SideCounters {
   spoofed: number;
   /** Frames of a new flow dropped because the connection table was full (CONNTRACK_TABLE_FULL). */
   conntrackFull: number;
+  /**
+   * Datagrams with DF set larger than the MTU of the link they were to leave by: dropped, answered
+   * with ICMP fragmentation needed (unless rate-limited).
+   */
+  fragNeeded: number;
   /** Frames whose handling threw: dropped and logged, the loop goes on. */
   internalErrors: number;
 }
 
+/** The MTU of both links (Ethernet), unless the filter is told otherwise. */
 const MTU = 1500;
+
+export interface EntryFilterOptions extends Omit<FirewallOptions, 'conntrack'> {
+  /** MTU of the link to the Normal World (what WAN datagrams leave by); default 1500. */
+  readonly insideMtu?: number;
+  /** MTU of the WAN link (what Normal World datagrams leave by); default 1500. */
+  readonly wanMtu?: number;
+  readonly icmpRateLimit?: IcmpRateLimitOptions;
+}
 
 function sideCounters(): SideCounters {
   return {
@@ -71,6 +86,7 @@ function sideCounters(): SideCounters {
     notIpv4: 0,
     spoofed: 0,
     conntrackFull: 0,
+    fragNeeded: 0,
     internalErrors: 0,
   };
 }
@@ -84,9 +100,16 @@ export class EntryFilter {
   readonly counters: Record<Side, SideCounters> = { wan: sideCounters(), 'normal-world': sideCounters() };
   /** The NIC's MAC address (the Normal World's source address, the REJECT replies' source). */
   mac: Uint8Array | undefined;
+  /** ICMP errors the filter itself sends (fragmentation needed), rate-limited as Linux's are. */
+  readonly icmpLimiter: IcmpRateLimiter;
+  private readonly mtu: Record<Side, number>;
 
-  constructor(ruleset: Ruleset, options: Omit<FirewallOptions, 'conntrack'> = {}) {
-    this.firewall = new Firewall(ruleset, { ...options, evaluator: options.evaluator ?? 'compiled' });
+  constructor(ruleset: Ruleset, options: EntryFilterOptions = {}) {
+    const { insideMtu, wanMtu, icmpRateLimit, ...engine } = options;
+    this.firewall = new Firewall(ruleset, { ...engine, evaluator: engine.evaluator ?? 'compiled' });
+    // A frame from the WAN leaves by the inside link, one from the Normal World by the WAN.
+    this.mtu = { wan: insideMtu ?? MTU, 'normal-world': wanMtu ?? MTU };
+    this.icmpLimiter = new IcmpRateLimiter(icmpRateLimit);
   }
 
   /** Runs one frame from `side` through the link checks and the ruleset; it never throws. */
@@ -182,7 +205,9 @@ export class EntryFilter {
     const what = `${summarizeIpv4(r.datagram)} ct=${r.ctState}`;
     if (r.verdict === 'ACCEPT') {
       c.accepted++;
-      return { forward: this.frames(frame, eth, r), reply: [], log, verdict: 'ACCEPT' };
+      const mtu = this.mtu[side];
+      if (exceedsMtu(r, mtu)) return this.fragmentationNeeded(side, eth, r, log, from, what, mtu, nowNs);
+      return { forward: this.frames(frame, eth, r, mtu), reply: [], log, verdict: 'ACCEPT' };
     }
     if (r.verdict === 'DROP') {
       c.dropped++;
@@ -204,17 +229,7 @@ export class EntryFilter {
       sent = out.kind === 'verdict' && out.verdict === 'ACCEPT';
       if (out.kind === 'verdict') log.push(...out.logs.map((l) => `LOG ${l.text}`));
     }
-    if (r.reply && sent) {
-      // Back to the sender: from the address it wrote to (ours, for a broadcast), to the address it came from.
-      const group = ((eth.dst[0] ?? 0) & 1) === 1;
-      const src = group && this.mac ? this.mac : eth.dst;
-      reply.push(
-        encodeEthernet(
-          { dst: eth.src, src, vlans: [], etherType: EtherType.IPV4, payload: r.reply },
-          { pad: true },
-        ),
-      );
-    }
+    if (r.reply && sent) reply.push(this.replyFrame(eth, r.reply));
     const answer = !r.reply
       ? ' (no reply)'
       : sent
@@ -224,15 +239,83 @@ export class EntryFilter {
     return { forward: [], reply, log, verdict: 'REJECT' };
   }
 
-  /** The frames an accepted datagram leaves as: the frame itself, or a reassembled datagram re-fragmented. */
+  /**
+   * An accepted datagram that may not be fragmented and does not fit the link it leaves by
+   * (ip_forward, ip_exceeds_mtu): dropped and answered, as Linux answers, with destination unreachable,
+   * fragmentation needed and DF set carrying the next-hop MTU (RFC 1191 §4), rate-limited like every
+   * ICMP error Linux sends. (Linux exempts this one from icmp_ratemask so that path MTU discovery is
+   * never slowed; the firewall applies its buckets anyway, so that a flood of oversize datagrams with
+   * spoofed sources is not reflected at line rate.)
+   */
+  private fragmentationNeeded(
+    side: Side,
+    eth: ReturnType<typeof decodeEthernet>,
+    r: Extract<FirewallResult, { kind: 'verdict' }>,
+    log: string[],
+    from: string,
+    what: string,
+    mtu: number,
+    nowNs: bigint,
+  ): FrameOutcome {
+    const c = this.counters[side];
+    c.fragNeeded++;
+    const ip = decodeIpv4(r.datagram);
+    let icmp = fragmentationNeeded(r.datagram, ip, mtu);
+    let answer = icmp ? '' : ' (no ICMP error for it)';
+    if (icmp && !this.icmpLimiter.allow(ip.src, nowNs)) {
+      icmp = undefined;
+      answer = ' (ICMP rate-limited)';
+    }
+    if (icmp && side === 'wan') {
+      // A local datagram: it leaves through OUTPUT, RELATED to the datagram it is about.
+      const out = this.firewall.process({
+        hook: 'OUTPUT',
+        datagram: icmp,
+        outInterface: WAN_INTERFACE,
+        nowNs,
+      });
+      if (out.kind === 'verdict') log.push(...out.logs.map((l) => `LOG ${l.text}`));
+      if (out.kind !== 'verdict' || out.verdict !== 'ACCEPT') {
+        icmp = undefined;
+        answer = ' (ICMP dropped in OUTPUT)';
+      }
+    }
+    if (icmp) answer = ` -> ${summarizeIpv4(icmp)}`;
+    log.push(
+      `DROP ${from} fragmentation needed: DF set, ${r.datagram.length} bytes over MTU ${mtu}: ${what}${answer}`,
+    );
+    return { forward: [], reply: icmp ? [this.replyFrame(eth, icmp)] : [], log, verdict: 'DROP' };
+  }
+
+  /** Back to the sender: from the address it wrote to (ours, for a broadcast), to the address it came from. */
+  private replyFrame(eth: ReturnType<typeof decodeEthernet>, datagram: Uint8Array): Uint8Array {
+    const group = ((eth.dst[0] ?? 0) & 1) === 1;
+    const src = group && this.mac ? this.mac : eth.dst;
+    return encodeEthernet(
+      { dst: eth.src, src, vlans: [], etherType: EtherType.IPV4, payload: datagram },
+      { pad: true },
+    );
+  }
+
+  /**
+   * The frames an accepted datagram leaves as: the frame itself, or, when it was reassembled or does
+   * not fit the link, its fragments (DF, when set, kept on each: their sizes came through the same MTU).
+   */
   private frames(
     frame: Uint8Array,
     eth: ReturnType<typeof decodeEthernet>,
     r: Extract<FirewallResult, { kind: 'verdict' }>,
+    mtu: number,
   ): Uint8Array[] {
-    if (!r.reassembled) return [frame];
+    if (!r.reassembled && r.datagram.length <= mtu) return [frame];
     const packet = decodeIpv4(r.datagram);
-    const pieces = r.datagram.length <= MTU ? [packet] : fragmentIpv4(packet, MTU);
+    const pieces =
+      r.datagram.length <= mtu
+        ? [packet]
+        : fragmentIpv4({ ...packet, dontFragment: false }, mtu).map((p) => ({
+            ...p,
+            dontFragment: packet.dontFragment,
+          }));
     return pieces.map((p) =>
       encodeEthernet(
         { dst: eth.dst, src: eth.src, vlans: [], etherType: EtherType.IPV4, payload: encodeIpv4(p) },
@@ -240,6 +323,15 @@ export class EntryFilter {
       ),
     );
   }
+}
+
+/**
+ * ip_exceeds_mtu: larger than the link, DF set, and not a reassembled datagram whose fragments all
+ * fitted (Linux compares a reassembled datagram's largest fragment, frag_max_size, with the MTU).
+ */
+function exceedsMtu(r: Extract<FirewallResult, { kind: 'verdict' }>, mtu: number): boolean {
+  if (r.datagram.length <= mtu || ((r.datagram[6] ?? 0) & 0x40) === 0) return false;
+  return r.reassembled ? r.reassembled.largest > mtu : true;
 }
 
 function macText(m: Uint8Array): string {

@@ -49,8 +49,17 @@ export function fragmentIpv4(p: Ipv4Packet, mtu: number): Ipv4Packet[] {
 }
 
 export type ReassemblyResult =
-  /** The datagram is whole: `packet` is it (header of the offset-0 fragment, payload joined). */
-  | { readonly kind: 'complete'; readonly packet: Ipv4Packet; readonly fragments: number }
+  /**
+   * The datagram is whole: `packet` is it (header of the offset-0 fragment, payload joined; DF set when
+   * the largest fragment had it, as ip_frag_reasm sets it); `largest` is the largest fragment's total
+   * length (IPCB frag_max_size, what forwarding compares with the next hop's MTU).
+   */
+  | {
+      readonly kind: 'complete';
+      readonly packet: Ipv4Packet;
+      readonly fragments: number;
+      readonly largest?: number;
+    }
   /** Held, waiting for more fragments. */
   | { readonly kind: 'held' }
   /** This fragment was dropped; with `datagramDropped` the fragments held for its datagram went too. */
@@ -129,6 +138,9 @@ interface Queue {
   headerLength: number | undefined;
   /** Bytes charged for it (truesize of its fragments, and the queue itself). */
   charge: number;
+  /** Largest fragment (total length), and largest with DF set (qp->q.max_size, max_df_size). */
+  maxSize: number;
+  maxDfSize: number;
 }
 
 export class Ipv4Reassembler {
@@ -187,6 +199,8 @@ export class Ipv4Reassembler {
         maxEnd: 0,
         headerLength: undefined,
         charge: QUEUE_OVERHEAD,
+        maxSize: 0,
+        maxDfSize: 0,
       };
       this.queues.set(key, q);
       this.memory += QUEUE_OVERHEAD;
@@ -223,6 +237,9 @@ export class Ipv4Reassembler {
     q.fragments.push({ start, end, packet: payload === p.payload ? p : { ...p, payload } });
     q.charge += cost;
     this.memory += cost;
+    const size = ipv4HeaderLength(p.options) + p.payload.length;
+    q.maxSize = Math.max(q.maxSize, size);
+    if (p.dontFragment) q.maxDfSize = Math.max(q.maxDfSize, size);
     // RFC 815 §3, steps 1–8, on the inclusive range [start, end - 1].
     const last = end - 1;
     const holes: Hole[] = [];
@@ -247,8 +264,15 @@ export class Ipv4Reassembler {
     this.counters.oks++;
     return {
       kind: 'complete',
-      packet: { ...first.packet, moreFragments: false, fragmentOffset: 0, payload: data },
+      packet: {
+        ...first.packet,
+        dontFragment: q.maxDfSize === q.maxSize,
+        moreFragments: false,
+        fragmentOffset: 0,
+        payload: data,
+      },
       fragments: q.fragments.length,
+      largest: q.maxSize,
     };
   }
 

@@ -76,7 +76,12 @@ export type FirewallResult =
       /** The datagram evaluated (the reassembled one when fragments were joined). */
       readonly datagram: Uint8Array;
       /** Fragments joined into it, with the key they were held under. */
-      readonly reassembled?: { readonly key: string; readonly fragments: number };
+      readonly reassembled?: {
+        readonly key: string;
+        readonly fragments: number;
+        /** The largest fragment's total length (frag_max_size). */
+        readonly largest: number;
+      };
     }
   /** A fragment waiting for the rest of its datagram. */
   | { readonly kind: 'held'; readonly key: string }
@@ -164,7 +169,7 @@ export class Firewall {
       };
     }
     let headerLength = ((datagram[0] ?? 0) & 15) * 4;
-    let reassembled: { key: string; fragments: number } | undefined;
+    let reassembled: { key: string; fragments: number; largest: number } | undefined;
     // INPUT always sees whole datagrams (ip_local_deliver reassembles before LOCAL_IN) and so does
     // OUTPUT (local datagrams are fragmented after POSTROUTING); FORWARD sees fragments unless
     // connection tracking brought nf_defrag_ipv4 in at PREROUTING.
@@ -189,7 +194,7 @@ export class Firewall {
       ip = r.packet;
       datagram = encodeIpv4(ip);
       headerLength = ((datagram[0] ?? 0) & 15) * 4;
-      reassembled = { key, fragments: r.fragments };
+      reassembled = { key, fragments: r.fragments, largest: r.largest ?? datagram.length };
     } else {
       datagram = datagram.subarray(0, headerLength + ip.payload.length);
     }

@@ -4,18 +4,13 @@
  * Like the kernel, no reply goes to a later fragment, to a RST, to an ICMP error (or unknown ICMP type),
  * or to a packet whose checksum is wrong. Rate limiting of ICMP errors (icmp_ratelimit) is not modelled.
  */
-import { encodeIcmp } from '../net/icmp.js';
+import { DEFAULT_TTL, icmpErrorDatagram } from '../net/icmp-error.js';
 import { type Ipv4Packet, encodeIpv4 } from '../net/ipv4.js';
 import { encodeTcp, tcpChecksumOk } from '../net/tcp.js';
 import { udpChecksumOk } from '../net/udp.js';
 import { icmpChecksumOk } from '../net/icmp.js';
 import { u16, u32 } from '../net/wire.js';
 import { REJECT_ICMP_CODE, type RejectWith } from './names.js';
-
-/** Default TTL of replies (net.ipv4.ip_default_ttl). */
-const DEFAULT_TTL = 64;
-/** icmp_send quotes as much of the datagram as fits a 576-byte reply. */
-const ICMP_ERROR_MAX = 576;
 
 export interface RejectContext {
   /** The datagram as received (header and payload). */
@@ -95,30 +90,11 @@ function icmpUnreachable(
       return undefined;
     if (ip.protocol === 1 && !icmpChecksumOk(ip.payload)) return undefined;
   }
-  // icmp_send: never about an ICMP error or an unknown ICMP type; never to broadcast or multicast.
-  if (ip.protocol === 1) {
-    const type = ip.payload[0];
-    if (type === undefined || type > 18 || [3, 4, 5, 11, 12].includes(type)) return undefined;
-  }
-  if (ip.dst === 0xffffffff || ip.dst >>> 28 === 0xe || ip.src === 0 || ip.src >>> 28 === 0xe)
-    return undefined;
-  const quoted = datagram.subarray(0, Math.min(u16(datagram, 2), ICMP_ERROR_MAX - 28));
-  const tos = (ip.dscp << 2) | ip.ecn;
-  const icmp = encodeIcmp({ type: 3, code, rest: 0, payload: quoted });
-  return encodeIpv4({
-    // IPTOS_PREC_INTERNETCONTROL with the original TOS bits.
-    dscp: ((tos & 0x1e) | 0xc0) >>> 2,
-    ecn: 0,
-    identification: 0,
-    reservedFlag: false,
-    dontFragment: false,
-    moreFragments: false,
-    fragmentOffset: 0,
-    ttl: DEFAULT_TTL,
-    protocol: 1,
-    src: icmpSource ?? ip.dst,
-    dst: ip.src,
-    options: [],
-    payload: icmp,
+  return icmpErrorDatagram({
+    type: 3,
+    code,
+    datagram,
+    ip,
+    ...(icmpSource !== undefined ? { source: icmpSource } : {}),
   });
 }
