@@ -65,6 +65,7 @@ export interface SideCounters {
 
 /** The MTU of both links (Ethernet), unless the filter is told otherwise. */
 const MTU = 1500;
+const MIN_MTU = 68;
 
 export interface EntryFilterOptions extends Omit<FirewallOptions, 'conntrack'> {
   /** MTU of the link to the Normal World (what WAN datagrams leave by); default 1500. */
@@ -108,7 +109,10 @@ export class EntryFilter {
     const { insideMtu, wanMtu, icmpRateLimit, ...engine } = options;
     this.firewall = new Firewall(ruleset, { ...engine, evaluator: engine.evaluator ?? 'compiled' });
     // A frame from the WAN leaves by the inside link, one from the Normal World by the WAN.
-    this.mtu = { wan: insideMtu ?? MTU, 'normal-world': wanMtu ?? MTU };
+    // RFC 791 §3.2: every link carries 68 octets (a 60-byte header and 8 of data), so that fragmenting
+    // to the MTU always leaves room for data.
+    const link = (m: number | undefined) => Math.max(MIN_MTU, Math.floor(m ?? MTU));
+    this.mtu = { wan: link(insideMtu), 'normal-world': link(wanMtu) };
     this.icmpLimiter = new IcmpRateLimiter(icmpRateLimit);
   }
 
