@@ -337,6 +337,7 @@ class SecureConsole {
           conntrack: filter.firewall.conntrackStats(),
           fragments: filter.firewall.reassemblyStats(),
           log: this.logCounters,
+          icmpErrors: filter.icmpLimiter.counters,
           wan: filter.counters.wan,
           normalWorld: filter.counters['normal-world'],
           rings: {
