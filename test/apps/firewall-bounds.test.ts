@@ -259,3 +259,24 @@ test('a DF datagram larger than the inside link is dropped and answered with fra
   assert.ok(ok.forward.every((fr) => fr.length <= 1280 + 14));
   assert.equal(f.counters.wan.internalErrors, 0);
 });
+
+test('a DF datagram from the Normal World larger than the WAN link: fragmentation needed back to it, from its own address', () => {
+  const f = filter({ wanMtu: 1400 });
+  const d = encodeIpv4(
+    packet({
+      protocol: IpProtocol.ICMP,
+      src: GW,
+      dst: HOST,
+      dontFragment: true,
+      payload: echo(3, new Uint8Array(1472)),
+    }),
+  );
+  const o = f.process('normal-world', fromNormal(d), 1n);
+  assert.equal(o.verdict, 'DROP');
+  assert.deepEqual(o.forward, []);
+  const ip = decodeIpv4(decodeEthernet(o.reply[0]!).payload);
+  assert.deepEqual([ip.src, ip.dst], [GW, GW]);
+  const icmp = decodeIcmp(ip.payload);
+  assert.deepEqual([icmp.type, icmp.code, icmp.rest], [3, 4, 1400]);
+  assert.deepEqual([f.counters['normal-world'].fragNeeded, f.counters['normal-world'].accepted], [1, 0]);
+});

@@ -55,8 +55,8 @@ export interface SideCounters {
   /** Frames of a new flow dropped because the connection table was full (CONNTRACK_TABLE_FULL). */
   conntrackFull: number;
   /**
-   * Datagrams with DF set larger than the MTU of the link they were to leave by: dropped, answered
-   * with ICMP fragmentation needed (unless rate-limited).
+   * Datagrams the ruleset accepted, with DF set and larger than the MTU of the link they were to leave
+   * by: dropped (not counted as accepted), answered with ICMP fragmentation needed (unless rate-limited).
    */
   fragNeeded: number;
   /** Frames whose handling threw: dropped and logged, the loop goes on. */
@@ -208,9 +208,9 @@ export class EntryFilter {
     const decided = r.rule ? `${r.chain} rule ${r.rule.number} (line ${r.rule.line})` : `${r.chain} policy`;
     const what = `${summarizeIpv4(r.datagram)} ct=${r.ctState}`;
     if (r.verdict === 'ACCEPT') {
-      c.accepted++;
       const mtu = this.mtu[side];
       if (exceedsMtu(r, mtu)) return this.fragmentationNeeded(side, eth, r, log, from, what, mtu, nowNs);
+      c.accepted++;
       return { forward: this.frames(frame, eth, r, mtu), reply: [], log, verdict: 'ACCEPT' };
     }
     if (r.verdict === 'DROP') {
@@ -264,7 +264,9 @@ export class EntryFilter {
     const c = this.counters[side];
     c.fragNeeded++;
     const ip = decodeIpv4(r.datagram);
-    let icmp = fragmentationNeeded(r.datagram, ip, mtu);
+    // From the address the datagram was sent to (the gateway's, from the WAN); for the Normal World's
+    // own datagram, from its own address, as Linux's icmp_send answers a local one (saddr = the host's).
+    let icmp = fragmentationNeeded(r.datagram, ip, mtu, side === 'wan' ? ip.dst : ip.src);
     let answer = icmp ? '' : ' (no ICMP error for it)';
     if (icmp && !this.icmpLimiter.allow(ip.src, nowNs)) {
       icmp = undefined;
