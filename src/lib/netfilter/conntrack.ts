@@ -429,8 +429,8 @@ export class ConnectionTracker {
 
   private remove(c: Connection): void {
     if (!c.confirmed) return;
-    this.table.delete(key(c.original));
-    this.table.delete(key(c.reply));
+    // Only the entries that are this connection's (a tuple taken over since stays with its new owner).
+    for (const k of [key(c.original), key(c.reply)]) if (this.table.get(k)?.conn === c) this.table.delete(k);
     this.all.delete(c.id);
     this.unassured.delete(c.id);
   }
