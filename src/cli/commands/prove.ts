@@ -1,6 +1,6 @@
 /** `rampart prove`: discharge the proof obligations of one or more targets. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { readInputText } from '../../common/input-file.js';
+import { writeFileSync } from 'node:fs';
+import { checkOutputDir, makeOutputDir, readInputText } from '../../common/input-file.js';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError, RampartError } from '../../common/errors.js';
@@ -85,7 +85,7 @@ async function replayFiles(files: readonly string[], io: CliIO, json: boolean): 
   for (const file of files) {
     let data: RegressionFile;
     try {
-      data = JSON.parse(readInputText(file)) as RegressionFile;
+      data = JSON.parse(readInputText(file, { kind: 'regression' })) as RegressionFile;
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError('BAD_REGRESSION', `cannot read regression file: ${(e as Error).message}`, {
@@ -191,6 +191,9 @@ export const proveCommand: Command = {
       return 0;
     }
 
+    if (values['cache-dir'] !== undefined) checkOutputDir(values['cache-dir'], '--cache-dir');
+    if (values['write-regression'] !== undefined)
+      checkOutputDir(values['write-regression'], '--write-regression');
     const cacheDir = values['no-cache']
       ? undefined
       : resolve(values['cache-dir'] ?? join('.rampart', 'proof-cache'));
@@ -250,7 +253,7 @@ export const proveCommand: Command = {
     const written: string[] = [];
     if (values['write-regression'] !== undefined) {
       const dir = resolve(values['write-regression']);
-      mkdirSync(dir, { recursive: true });
+      makeOutputDir(dir, '--write-regression');
       for (const r of failed) {
         if (r.status !== 'failed' || !r.counterexample) continue;
         const target = targetOf.get(r.name) ?? '';
