@@ -16,7 +16,12 @@ import {
   type ObligationResult,
 } from '../../proof/prover.js';
 import type { Guards } from '../../proof/guards.js';
-import { checkRegression, regressionFormat, type RegressionFile } from '../../proof/replay.js';
+import {
+  checkRegression,
+  parseRegressionFile,
+  regressionFormat,
+  type RegressionFile,
+} from '../../proof/replay.js';
 import { intOption, parseOptions, type CliIO, type Command } from '../command.js';
 import { defaultTargets, proofTargets } from '../prove-targets.js';
 
@@ -80,25 +85,36 @@ function regressionName(obligation: string): string {
   return obligation.replace(/[^A-Za-z0-9._-]+/g, '-') + '.json';
 }
 
+/** JSON.parse, with a syntax error as a one-line `BAD_REGRESSION` at its line and column. */
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    const message = (e as Error).message;
+    const at = /at position (\d+)/.exec(message);
+    const before = at ? text.slice(0, Number(at[1])) : undefined;
+    const line = before === undefined ? undefined : before.split('\n').length;
+    const column = before === undefined ? undefined : before.length - before.lastIndexOf('\n');
+    // V8 quotes the offending text (which may hold newlines); keep only its description.
+    const detail = message.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position.*$/s, '');
+    throw new InputError(
+      'BAD_REGRESSION',
+      `not JSON: ${detail.replace(/\s+/g, ' ')}`,
+      line === undefined ? { file } : { file, line, column: column! },
+    );
+  }
+}
+
 async function replayFiles(files: readonly string[], io: CliIO, json: boolean): Promise<number> {
   const verdicts: { file: string; obligation: string; verdict: ReturnType<typeof checkRegression> }[] = [];
   for (const file of files) {
-    let data: RegressionFile;
-    try {
-      data = JSON.parse(readInputText(file, { kind: 'regression' })) as RegressionFile;
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      throw new InputError('BAD_REGRESSION', `cannot read regression file: ${(e as Error).message}`, {
-        file,
-      });
-    }
-    if (data === null || typeof data !== 'object' || data.format !== regressionFormat)
-      throw new InputError('BAD_REGRESSION', `not a ${regressionFormat} file`, { file, field: 'format' });
-    if (typeof data.target !== 'string' || typeof data.obligation !== 'string')
-      throw new InputError('BAD_REGRESSION', 'target and obligation must be strings', {
-        file,
-        field: 'obligation',
-      });
+    const data = parseRegressionFile(parseJson(readInputText(file, { kind: 'regression' }), file), file);
+    if (!Object.hasOwn(proofTargets, data.target))
+      throw new InputError(
+        'BAD_REGRESSION',
+        `unknown proof target '${data.target}' (known: ${Object.keys(proofTargets).join(', ')})`,
+        { file, field: 'target' },
+      );
     const obligations = await loadObligations([data.target]);
     const ob = obligations.find((o) => o.name === data.obligation);
     if (!ob)
