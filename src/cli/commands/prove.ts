@@ -181,6 +181,10 @@ export const proveCommand: Command = {
       true,
     );
     const json = values.json === true;
+    // Folders first: a file in the way is refused before any obligation is loaded.
+    if (values['cache-dir'] !== undefined) checkOutputDir(values['cache-dir'], '--cache-dir');
+    if (values['write-regression'] !== undefined)
+      checkOutputDir(values['write-regression'], '--write-regression');
     if (values.replay) return replayFiles(values.replay, io, json);
     const backend = values.backend ?? 'z3';
     if (backend !== 'z3' && backend !== 'cvc5' && backend !== 'both')
@@ -207,9 +211,6 @@ export const proveCommand: Command = {
       return 0;
     }
 
-    if (values['cache-dir'] !== undefined) checkOutputDir(values['cache-dir'], '--cache-dir');
-    if (values['write-regression'] !== undefined)
-      checkOutputDir(values['write-regression'], '--write-regression');
     const cacheDir = values['no-cache']
       ? undefined
       : resolve(values['cache-dir'] ?? join('.rampart', 'proof-cache'));
