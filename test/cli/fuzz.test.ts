@@ -286,6 +286,15 @@ const folderSlots: { command: string; args: (f: string) => string[] }[] = [
   { command: 'prove', args: (f) => ['prove', '--cache-dir', f] },
 ];
 
+/** Slots where a file is written: a directory there is refused, named. */
+const outputSlots: { command: string; args: (f: string) => string[] }[] = [
+  { command: 'image sign', args: (f) => [...signArgs(keyFile, component).slice(0, -1), f] },
+  {
+    command: 'fw replay',
+    args: (f) => ['fw', 'replay', '--rules', rules, '--pcap', pcap, '--host', '10.0.0.1', '--out', f],
+  },
+];
+
 /** Commands that read no file: their option values are the input surface. */
 const optionSlots: { command: string; args: string[]; names: string }[] = [
   { command: 'boards', args: ['boards', '--bogus'], names: '--bogus' },
@@ -337,6 +346,7 @@ test('the suite covers every command of the table', () => {
   const covered = new Set([
     ...slots.map((s) => s.command),
     ...folderSlots.map((s) => s.command),
+    ...outputSlots.map((s) => s.command),
     ...optionSlots.map((s) => s.command),
   ]);
   for (const c of commands)
@@ -370,6 +380,10 @@ test('a file where a folder is expected is NOT_A_DIRECTORY, before any work', ()
       assert.match(line, /\[NOT_A_DIRECTORY\]$/);
     }
   }
+});
+
+test('an output file that is a directory is refused, named', () => {
+  for (const slot of outputSlots) refuses(slot.args(subdir), subdir, `${slot.command} output`);
 });
 
 test('commands without input files refuse bad option values on one line', () => {
