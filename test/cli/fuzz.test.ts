@@ -314,6 +314,9 @@ const optionSlots: { command: string; args: string[]; names: string }[] = [
   },
   { command: 'boot', args: ['boot', '--seed', '-1'], names: '--seed' },
   { command: 'prove', args: ['prove', '--jobs', '0x'], names: '--jobs' },
+  { command: 'prove', args: ['prove', '--jobs', '100000'], names: '--jobs' },
+  { command: 'prove', args: ['prove', '--timeout', '3000000'], names: '--timeout' },
+  { command: 'prove', args: ['prove', '--rlimit', '4294967296'], names: '--rlimit' },
   {
     command: 'image build-defaults',
     args: ['image', 'build-defaults', '--recipes', notAFolder],

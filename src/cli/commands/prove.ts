@@ -47,6 +47,11 @@ options:
   --list                  list the obligations and exit
   --json                  print the report as JSON (format documented in docs/proof.md)`;
 
+/** Bounds of the numeric options: each worker loads a solver; timers hold at most 2^31-1 ms. */
+const MAX_JOBS = 256;
+const MAX_RLIMIT = 2 ** 32 - 1;
+const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
+
 async function loadTargets(targets: readonly string[]): Promise<ProofTarget[]> {
   const out: ProofTarget[] = [];
   for (const name of targets) {
@@ -192,9 +197,26 @@ export const proveCommand: Command = {
         field: 'backend',
       });
     const jobs = intOption(values.jobs, 'jobs') ?? availableParallelism();
-    if (jobs < 1) throw new InputError('BAD_ARGUMENTS', '--jobs must be at least 1', { field: 'jobs' });
+    if (jobs < 1 || jobs > MAX_JOBS)
+      throw new InputError('BAD_ARGUMENTS', `--jobs must be 1 to ${MAX_JOBS} (one solver worker each)`, {
+        field: 'jobs',
+      });
     const rlimit = intOption(values.rlimit, 'rlimit') ?? defaultRlimit;
+    if (rlimit > MAX_RLIMIT)
+      throw new InputError(
+        'BAD_ARGUMENTS',
+        `--rlimit must be at most ${MAX_RLIMIT} (the solvers' unsigned int)`,
+        {
+          field: 'rlimit',
+        },
+      );
     const timeoutS = intOption(values.timeout, 'timeout');
+    if (timeoutS !== undefined && (timeoutS < 1 || timeoutS > MAX_TIMEOUT_S))
+      throw new InputError(
+        'BAD_ARGUMENTS',
+        `--timeout must be 1 to ${MAX_TIMEOUT_S} seconds (a Node timer's range)`,
+        { field: 'timeout' },
+      );
     const timeoutMs = timeoutS !== undefined ? timeoutS * 1000 : defaultTimeoutMs;
     const targets = positionals.length > 0 ? positionals : [...defaultTargets];
     const obligations = selectObligations(await loadObligations(targets), values.only ?? []);
