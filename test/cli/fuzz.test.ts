@@ -5,7 +5,15 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commands } from '../../src/cli/commands/index.js';
@@ -53,6 +61,8 @@ execFileSync('mkfifo', [fifo]);
 const subdir = join(dir, 'a-directory');
 mkdirSync(subdir);
 const notAFolder = file('plain-file', 'x');
+const zeroLink = join(dir, 'zero-link');
+symlinkSync('/dev/zero', zeroLink);
 
 // Valid inputs, to cut short and to fill the slots not under test.
 const key = generateSigningKey('ed25519');
@@ -363,6 +373,7 @@ for (const [i, slot] of slots.entries()) {
       ['/dev/zero', '/dev/zero'],
       ['a directory', subdir],
       ['a FIFO', fifo],
+      ['a symlink to /dev/zero', zeroLink],
       ['missing', join(dir, 'no-such-file')],
     ];
     if (slot.valid !== undefined) {
