@@ -5,10 +5,11 @@
  * development key. Paths in a recipe are relative to the recipe file. Format: docs/boot.md §"Recipes".
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../common/errors.js';
+import { makeOutputDir, readInputFile, readInputText } from '../common/input-file.js';
 import { packagePath } from '../common/paths.js';
 import { parseStructured } from '../common/structured.js';
 import { DEFAULT_BOARDS, developmentKeyFor } from './defaults.js';
@@ -76,12 +77,7 @@ export function loadRecipe(file: string): {
   keyFile: string | undefined;
   specs: BoardImageSpecs;
 } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError('NO_RECIPE', `cannot read the recipe: ${(e as Error).message}`, { file });
-  }
+  const text = readInputText(file, { kind: 'recipe', what: 'the recipe', unreadableCode: 'NO_RECIPE' });
   const recipe = parseStructured(text, { file, schema: RecipeSchema, code: 'RECIPE' });
   const base = dirname(resolve(file));
   const spec = (kind: ImageKind): ImageSpec => {
@@ -89,12 +85,15 @@ export function loadRecipe(file: string): {
     const components: ComponentInput[] = r.components.map((c, i) => {
       const path = resolve(base, c.path);
       try {
-        return { kind: c.kind, name: c.name, bytes: new Uint8Array(readFileSync(path)) };
+        return { kind: c.kind, name: c.name, bytes: readInputFile(path, { kind: 'component', what: path }) };
       } catch (e) {
-        throw new InputError('NO_COMPONENT', `cannot read ${path}: ${(e as Error).message}`, {
-          file,
-          field: `images.${kind}.components[${i}].path`,
-        });
+        // Located at the recipe's field; the component's own path is in the message.
+        const err = e as InputError;
+        throw new InputError(
+          err.code === 'INPUT_UNREADABLE' ? 'NO_COMPONENT' : err.code,
+          err.code === 'INPUT_UNREADABLE' ? err.detail : `${path}: ${err.detail}`,
+          { file, field: `images.${kind}.components[${i}].path` },
+        );
       }
     });
     return { kind, version: parseVersion(r.version)!, securityCounter: r.securityCounter, components };
@@ -127,7 +126,8 @@ export function writeBoardImages(
   images: BuiltBoardImages,
 ): { secureBundle: string; normalWorld: string } {
   const dir = join(outDir, images.board);
-  mkdirSync(dir, { recursive: true });
+  makeOutputDir(outDir);
+  makeOutputDir(dir);
   const paths = {
     secureBundle: join(dir, IMAGE_FILE_NAMES.secureBundle),
     normalWorld: join(dir, IMAGE_FILE_NAMES.normalWorld),
@@ -141,15 +141,11 @@ export function writeBoardImages(
 export function readBoardImages(dir: string, board: string): BuiltBoardImages {
   const read = (name: string) => {
     const file = join(dir, board, name);
-    try {
-      return new Uint8Array(readFileSync(file));
-    } catch (e) {
-      throw new InputError(
-        'IMAGE_UNREADABLE',
-        `cannot read the ${board} image: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-        { file },
-      );
-    }
+    return readInputFile(file, {
+      kind: 'image',
+      what: `the ${board} image`,
+      unreadableCode: 'IMAGE_UNREADABLE',
+    });
   };
   return {
     board,
@@ -180,12 +176,7 @@ function resolveRecipe(
       file,
       field: 'key',
     });
-  let pem: string;
-  try {
-    pem = readFileSync(keyFile, 'utf8');
-  } catch (e) {
-    throw new InputError('NO_KEY', `cannot read the signing key: ${(e as Error).message}`, { file: keyFile });
-  }
+  const pem = readInputText(keyFile, { kind: 'key', what: 'the signing key', unreadableCode: 'NO_KEY' });
   return { specs, keyFile, pem };
 }
 
@@ -207,14 +198,14 @@ function inputsDigest(recipeText: Uint8Array, specs: BoardImageSpecs, pem: strin
  */
 export function recipeInputsDigest(file: string): string {
   const { specs, pem } = resolveRecipe(file);
-  return inputsDigest(new Uint8Array(readFileSync(file)), specs, pem);
+  return inputsDigest(readInputFile(file, { kind: 'recipe' }), specs, pem);
 }
 
 /** Whether `dir/<board>` holds images built from exactly the current inputs of recipe `file`. */
 export function imagesAreCurrent(dir: string, board: string, file: string): boolean {
   let recorded: string;
   try {
-    recorded = readFileSync(join(dir, board, INPUTS_FILE_NAME), 'utf8').trim();
+    recorded = readInputText(join(dir, board, INPUTS_FILE_NAME), { kind: 'digest' }).trim();
   } catch {
     return false;
   }
@@ -231,7 +222,7 @@ export function buildRecipe(
   const { specs, keyFile, pem } = resolveRecipe(file, expectBoard);
   const images = buildBoardImages(specs, pem, keyFile);
   const paths = writeBoardImages(outDir, images);
-  const digest = inputsDigest(new Uint8Array(readFileSync(file)), specs, pem);
+  const digest = inputsDigest(readInputFile(file, { kind: 'recipe' }), specs, pem);
   writeFileSync(join(outDir, specs.board, INPUTS_FILE_NAME), `${digest}\n`);
   return { board: specs.board, paths };
 }

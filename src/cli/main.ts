@@ -31,6 +31,12 @@ function find(argv: string[]): { command: Command; rest: string[] } | undefined 
   return best ? { command: best, rest: argv.slice(best.name.length) } : undefined;
 }
 
+/** An error is one line: control characters (a newline in a file name or a quoted token) are escaped. */
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
     io.out(help());
@@ -49,11 +55,11 @@ export async function main(argv: string[]): Promise<number> {
     return await found.command.run(found.rest, io);
   } catch (e) {
     if (e instanceof InputError) {
-      io.err(`rampart ${found.command.name.join(' ')}: ${e.message} [${e.code}]`);
+      io.err(`rampart ${found.command.name.join(' ')}: ${oneLine(e.message)} [${e.code}]`);
       return 2;
     }
     if (e instanceof RampartError) {
-      io.err(`rampart ${found.command.name.join(' ')}: ${e.message} [${e.code}]`);
+      io.err(`rampart ${found.command.name.join(' ')}: ${oneLine(e.message)} [${e.code}]`);
       return 1;
     }
     io.err(`rampart ${found.command.name.join(' ')}: internal error: ${(e as Error).stack ?? String(e)}`);

@@ -4,7 +4,16 @@
  * about, and the field path, e.g. `boards/x.yaml:14:13, field chips[0].memory[1].base: …`.
  * Board files, image recipes and system configurations all load through here.
  */
-import { LineCounter, isMap, parseDocument, type Document, type Node } from 'yaml';
+import {
+  LineCounter,
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  parseDocument,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { z } from 'zod';
 import { InputError } from './errors.js';
 
@@ -28,6 +37,12 @@ export interface StructuredOptions<T> {
   readonly unionWhat?: (path: readonly (string | number)[]) => string;
 }
 
+/** Deepest nesting of mappings and sequences a structured file may have (board files use under 10). */
+export const MAX_YAML_DEPTH = 64;
+
+/** Most alias expansions (`*name`) a structured file may make: no billion-laughs. */
+export const MAX_YAML_ALIASES = 100;
+
 /** Parses and validates structured text; throws an `InputError` at the first problem. */
 export function parseStructured<T>(text: string, options: StructuredOptions<T>): T {
   const { file, code } = options;
@@ -36,13 +51,33 @@ export function parseStructured<T>(text: string, options: StructuredOptions<T>):
   const yamlError = doc.errors[0];
   if (yamlError) {
     const pos = lineCounter.linePos(yamlError.pos[0]);
+    // The yaml parser itself recurses; nesting deep enough to exhaust the stack is reported as such.
+    if (/call stack/i.test(yamlError.message))
+      throw new InputError(`${code}_TOO_COMPLEX`, `YAML: nested deeper than ${MAX_YAML_DEPTH} levels`, {
+        file,
+        line: pos.line,
+        column: pos.col,
+      });
     throw new InputError(`${code}_SYNTAX`, `YAML: ${yamlError.message.split('\n')[0]}`, {
       file,
       line: pos.line,
       column: pos.col,
     });
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const firstAlias = checkShape(doc, lineCounter, file, code);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    // yaml's guard against exponential alias expansion (a ReferenceError).
+    if (!(e instanceof ReferenceError)) throw e;
+    const pos = firstAlias === undefined ? undefined : lineCounter.linePos(firstAlias);
+    throw new InputError(
+      `${code}_TOO_COMPLEX`,
+      `YAML: aliases expand too far (over ${MAX_YAML_ALIASES}, yaml's maxAliasCount)`,
+      { file, ...(pos ? { line: pos.line, column: pos.col } : {}) },
+    );
+  }
   const parsed = options.schema.safeParse(data);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => describeZodIssue(i, data, options.unionWhat));
@@ -51,6 +86,39 @@ export function parseStructured<T>(text: string, options: StructuredOptions<T>):
   const issues = options.check?.(parsed.data) ?? [];
   if (issues.length > 0) throw locatedError(doc, lineCounter, file, `${code}_INVALID`, issues);
   return parsed.data;
+}
+
+/**
+ * Refuses nesting deeper than `MAX_YAML_DEPTH` and more than `MAX_YAML_ALIASES` aliases, located at the
+ * offending node, before the document is turned into data; returns the offset of the first alias.
+ * Iterative, so no input can overflow the stack.
+ */
+function checkShape(doc: Document, lines: LineCounter, file: string, code: string): number | undefined {
+  const fail = (node: Node, detail: string) => {
+    const pos = node.range ? lines.linePos(node.range[0]) : undefined;
+    return new InputError(`${code}_TOO_COMPLEX`, detail, {
+      file,
+      ...(pos ? { line: pos.line, column: pos.col } : {}),
+    });
+  };
+  let aliases = 0;
+  let firstAlias: number | undefined;
+  const stack: [unknown, number][] = [[doc.contents, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (isAlias(node)) {
+      if (++aliases > MAX_YAML_ALIASES) throw fail(node, `YAML: more than ${MAX_YAML_ALIASES} aliases`);
+      const at = node.range?.[0];
+      if (at !== undefined && (firstAlias === undefined || at < firstAlias)) firstAlias = at;
+    }
+    if (!isCollection(node)) continue;
+    if (depth > MAX_YAML_DEPTH) throw fail(node, `YAML: nested deeper than ${MAX_YAML_DEPTH} levels`);
+    for (const item of node.items as unknown[]) {
+      if (isPair(item)) stack.push([item.key, depth + 1], [item.value, depth + 1]);
+      else stack.push([item, depth + 1]);
+    }
+  }
+  return firstAlias;
 }
 
 function locatedError(

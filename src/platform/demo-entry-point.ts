@@ -10,13 +10,14 @@
  * dropped from its console log; and the counters of the DROP rule for 6667 must equal the SYNs the tap
  * saw going to that port.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCapture, CAPTURE_REGION } from '../apps/firewall/protocol.js';
 import { SERVICE_PORTS, GATEWAY_WAN } from '../normal/rich-os/network-config.js';
 import { decodeUtf8, encodeUtf8 } from '../common/utf8.js';
 import { parseIpv4 } from '../lib/net/address.js';
 import { decodeFrame, type DecodedFrame } from '../lib/net/packet.js';
+import { makeOutputDir } from '../common/input-file.js';
 import { LinkType, writePcap } from '../lib/net/pcap.js';
 import type { TcpSocket } from '../lib/net/stack/index.js';
 import { loadBoardByName } from '../soc/board/loader.js';
@@ -174,7 +175,7 @@ export async function runEntryPointDemo(options: EntryPointOptions = {}): Promis
     });
     let pcaps: EntryPointDemo['pcaps'] = null;
     if (options.outDir !== undefined) {
-      mkdirSync(options.outDir, { recursive: true });
+      makeOutputDir(options.outDir, '--out');
       const wanFile = join(options.outDir, 'wan.pcap');
       const insideFile = join(options.outDir, 'inside.pcap');
       writeFileSync(

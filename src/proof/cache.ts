@@ -4,7 +4,8 @@
  * a change touches are solved again. Only definite answers (sat/unsat) are kept; unknowns are retried.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readInputText } from '../common/input-file.js';
 import { join } from 'node:path';
 import type { SolveAnswer } from './solver/backend.js';
 
@@ -22,7 +23,7 @@ export class ProofCache {
   get(hash: string): SolveAnswer | undefined {
     let text: string;
     try {
-      text = readFileSync(this.path(hash), 'utf8');
+      text = readInputText(this.path(hash));
     } catch {
       return undefined;
     }

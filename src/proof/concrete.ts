@@ -352,6 +352,15 @@ export function valueToJSON(sort: Sort, value: unknown): unknown {
   return mapValue(sort, value, (s, v) => (s.kind === 'array' ? (v as CArray).toArray() : v));
 }
 
+/** A JSON value in a message: its type, with short scalars shown. */
+export function describeJson(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  const text = JSON.stringify(v) ?? String(v);
+  return `${typeof v} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
+}
+
 /** Parses (and checks) the JSON of a concrete value; `where` names the input for error messages. */
 export function valueFromJSON<S extends Sort>(
   sort: S,
@@ -362,29 +371,42 @@ export function valueFromJSON<S extends Sort>(
   const fail = (detail: string): never => {
     throw new InputError('BAD_VALUE', detail, { file: where, field: path || '(root)' });
   };
-  const checkBv = (s: BvSort, v: unknown): number => {
+  const checkBv = (s: BvSort, v: unknown, at = path): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > s.mask)
-      fail(`expected an unsigned ${s.width}-bit integer, got ${JSON.stringify(v)}`);
-    return v as number;
+      throw new InputError(
+        'BAD_VALUE',
+        `expected an unsigned ${s.width}-bit integer, got ${describeJson(v)}`,
+        { file: where, field: at || '(root)' },
+      );
+    return v;
   };
   switch (sort.kind) {
     case 'bool':
-      if (typeof json !== 'boolean') fail(`expected a boolean, got ${JSON.stringify(json)}`);
+      if (typeof json !== 'boolean') fail(`expected a boolean, got ${describeJson(json)}`);
       return json as ConcreteValue<S>;
     case 'bv':
       return checkBv(sort, json) as ConcreteValue<S>;
     case 'array': {
       if (!Array.isArray(json) || json.length !== sort.size)
-        fail(`expected an array of ${sort.size} integers`);
-      const values = (json as unknown[]).map((v) => checkBv(sort.value, v));
+        fail(
+          `expected an array of ${sort.size} integers, got ${Array.isArray(json) ? `${json.length} entries` : describeJson(json)}`,
+        );
+      const values = (json as unknown[]).map((v, i) => checkBv(sort.value, v, `${path}[${i}]`));
       return CArray.of(sort, values) as ConcreteValue<S>;
     }
     case 'record': {
-      if (json === null || typeof json !== 'object' || Array.isArray(json)) fail('expected an object');
+      if (json === null || typeof json !== 'object' || Array.isArray(json))
+        fail(`expected an object, got ${describeJson(json)}`);
+      for (const k of Object.keys(json as object))
+        if (!Object.hasOwn(sort.fields, k))
+          throw new InputError('BAD_VALUE', `unknown field '${k}'`, {
+            file: where,
+            field: path ? `${path}.${k}` : k,
+          });
       const out: Record<string, unknown> = {};
       for (const [k, s] of Object.entries(sort.fields)) {
         const sub = path ? `${path}.${k}` : k;
-        if (!(k in (json as object))) fail(`missing field '${k}'`);
+        if (!Object.hasOwn(json as object, k)) fail(`missing field '${k}'`);
         out[k] = valueFromJSON(s, (json as Record<string, unknown>)[k], where, sub);
       }
       return out as ConcreteValue<S>;

@@ -3,7 +3,8 @@
  * the concrete interpreter with the very `check` the solver saw. The replay tells which clauses fail; if it
  * disagrees with the solver, the interpreters disagree — reported as an error, never as a proof.
  */
-import { CArray, concreteOps, valueFromJSON, valueToJSON } from './concrete.js';
+import { CArray, concreteOps, describeJson, valueFromJSON, valueToJSON } from './concrete.js';
+import { InputError } from '../common/errors.js';
 import type { Obligation } from './obligation.js';
 import { concretize, freshValue, SymbolicOps } from './symbolic.js';
 import type { Env } from './term.js';
@@ -113,6 +114,46 @@ export interface RegressionFile {
   readonly obligation: string;
   readonly violated: readonly string[];
   readonly inputs: unknown;
+  /** Optional notes of a checked-in regression: the guard mutant that found it, what it records. */
+  readonly mutant?: string;
+  readonly records?: string;
+}
+
+const REGRESSION_FIELDS = ['format', 'target', 'obligation', 'violated', 'inputs'] as const;
+const OPTIONAL_FIELDS = ['mutant', 'records'] as const;
+
+/**
+ * Checks the shape of a parsed regression file: an object with exactly the fields `RegressionFile`
+ * names, each of its type; `inputs` is checked against the obligation's sort by `checkRegression`.
+ * Errors are `BAD_REGRESSION` naming the file and the field path.
+ */
+export function parseRegressionFile(json: unknown, file: string): RegressionFile {
+  const fail = (field: string, detail: string): never => {
+    throw new InputError('BAD_REGRESSION', detail, { file, field });
+  };
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    fail('(root)', `expected a ${regressionFormat} object, got ${describeJson(json)}`);
+  const o = json as Record<string, unknown>;
+  for (const k of Object.keys(o))
+    if (![...REGRESSION_FIELDS, ...OPTIONAL_FIELDS].includes(k as never))
+      fail(
+        k,
+        `unknown field (expected ${REGRESSION_FIELDS.join(', ')}; optional ${OPTIONAL_FIELDS.join(', ')})`,
+      );
+  for (const k of REGRESSION_FIELDS) if (!(k in o)) fail(k, 'missing field');
+  if (o.format !== regressionFormat)
+    fail('format', `expected '${regressionFormat}', got ${describeJson(o.format)}`);
+  for (const k of ['target', 'obligation'] as const)
+    if (typeof o[k] !== 'string' || o[k] === '')
+      fail(k, `expected a non-empty string, got ${describeJson(o[k])}`);
+  for (const k of OPTIONAL_FIELDS)
+    if (k in o && typeof o[k] !== 'string') fail(k, `expected a string, got ${describeJson(o[k])}`);
+  if (!Array.isArray(o.violated))
+    fail('violated', `expected a list of clause names, got ${describeJson(o.violated)}`);
+  (o.violated as unknown[]).forEach((v, i) => {
+    if (typeof v !== 'string') fail(`violated[${i}]`, `expected a clause name, got ${describeJson(v)}`);
+  });
+  return o as unknown as RegressionFile;
 }
 
 export type RegressionVerdict =

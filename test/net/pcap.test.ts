@@ -205,6 +205,12 @@ test('malformed pcapng files name the offending byte offset', () => {
   const oddLen = good.slice();
   new DataView(oddLen.buffer).setUint32(60 + 4, 13, true);
   expectInputError(() => readCapture(oddLen), 'PCAPNG_BAD_BLOCK', 64);
+  // The IDB's snaplen (at 28 + 8 + 4) below the 6 captured bytes; 0 means no limit.
+  const overSnap = good.slice();
+  new DataView(overSnap.buffer).setUint32(40, 4, true);
+  expectInputError(() => readCapture(overSnap), 'PCAPNG_BAD_BLOCK', 80);
+  new DataView(overSnap.buffer).setUint32(40, 0, true);
+  assert.equal(readCapture(overSnap).records[0]?.frame.length, 6);
 });
 
 test('random bytes never crash the readers: they parse or throw InputError', () => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../src/common/errors.js';
 import { packagePath } from '../../src/common/paths.js';
-import { parseRuleset } from '../../src/lib/netfilter/parse.js';
+import { MAX_JUMP_DEPTH, parseRuleset } from '../../src/lib/netfilter/parse.js';
 import { saveRuleset } from '../../src/lib/netfilter/save.js';
 
 /** Accepted by iptables-nft but deliberately not implemented: must be refused as unsupported. */
@@ -480,4 +480,29 @@ test('--limit counts are read as libxt_limit reads them (atoi into 32 unsigned b
     ['18446744073709551617/s', /rate too fast/],
   ] as const)
     expectError(file(rate), 'NF_SYNTAX', 3, 27, why);
+});
+
+/** A ruleset whose INPUT jumps to c1, c1 to c2 … c(n-1) to cn. */
+function jumpChain(n: number): string {
+  const names = Array.from({ length: n }, (_, i) => `c${i + 1}`);
+  const decl = names.map((c) => `:${c} - [0:0]\n`).join('');
+  const jumps = names.map((c, i) => `-A ${i === 0 ? 'INPUT' : names[i - 1]} -j ${c}\n`).join('');
+  return `*filter\n:INPUT ACCEPT [0:0]\n${decl}${jumps}COMMIT\n`;
+}
+
+test('jump depth is bounded as nf_tables bounds it (EMLINK at 16), and checked without recursion', () => {
+  assert.equal(parseRuleset(jumpChain(MAX_JUMP_DEPTH - 1)).chains.length, 3 + MAX_JUMP_DEPTH - 1);
+  // 2 header lines + 16 declarations: the 16th jump is on line 18 + 16.
+  expectError(
+    jumpChain(MAX_JUMP_DEPTH),
+    'NF_TOO_DEEP',
+    2 + MAX_JUMP_DEPTH + MAX_JUMP_DEPTH,
+    undefined,
+    /INPUT -> c1 -> .* -> c16 is 16 jumps/,
+  );
+  // A long cycle: found iteratively, so 50 000 chains cannot overflow the stack.
+  const n = 50_000;
+  const names = Array.from({ length: n }, (_, i) => `c${i}`);
+  const text = `*filter\n:INPUT ACCEPT [0:0]\n${names.map((c) => `:${c} - [0:0]\n`).join('')}${names.map((c, i) => `-A ${c} -j ${names[(i + 1) % n]}\n`).join('')}COMMIT\n`;
+  expectError(text, 'NF_LOOP', 2 * n + 2, undefined, /jumps form a loop: c0 -> c1 -> .* -> c0/);
 });

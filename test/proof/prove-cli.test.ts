@@ -80,12 +80,73 @@ test('--replay: a regression file is replayed concretely; a malformed one is rej
         format: 'rampart-proof-regression/1',
         target: 'examples',
         obligation: 'examples/fifo/invariant/push',
+        violated: [],
         inputs: { before: {} },
       }),
     );
     const rb = runCli(['prove', '--replay', bad]);
     assert.equal(rb.status, 2);
     assert.match(rb.stderr, /bad\.json.*missing field 'buf'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--replay: every field of a regression file is checked, errors name the field path', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rampart-replay-'));
+  const base = {
+    format: 'rampart-proof-regression/1',
+    target: 'examples',
+    obligation: 'examples/fifo/invariant/push',
+    violated: ['count ≤ capacity'],
+    inputs: { before: { buf: [0, 0, 0, 0, 0, 0, 0, 0], head: 0, count: 8 }, args: { item: 1 } },
+  };
+  const cases: [string, string, RegExp][] = [
+    ['{\n  "format": 1,\n  x', 'r.json:3:3', /not JSON/],
+    ['[]', 'r.json, field (root)', /expected a rampart-proof-regression\/1 object, got a list/],
+    [JSON.stringify({ ...base, extra: 1 }), 'r.json, field extra', /unknown field/],
+    [JSON.stringify({ ...base, violated: undefined }), 'r.json, field violated', /missing field/],
+    [JSON.stringify({ ...base, format: 'x/2' }), 'r.json, field format', /got string "x\/2"/],
+    [JSON.stringify({ ...base, target: 'nope' }), 'r.json, field target', /unknown proof target 'nope'/],
+    [
+      JSON.stringify({ ...base, obligation: 7 }),
+      'r.json, field obligation',
+      /non-empty string, got number 7/,
+    ],
+    [
+      JSON.stringify({ ...base, violated: ['a', null] }),
+      'r.json, field violated[1]',
+      /clause name, got null/,
+    ],
+    [
+      JSON.stringify({ ...base, inputs: { ...base.inputs, args: { item: 256 } } }),
+      'r.json, field inputs.args.item',
+      /unsigned 8-bit integer, got number 256/,
+    ],
+    [
+      JSON.stringify({ ...base, inputs: { ...base.inputs, args: { item: 1, more: 2 } } }),
+      'r.json, field inputs.args.more',
+      /unknown field 'more'/,
+    ],
+    [
+      JSON.stringify({
+        ...base,
+        inputs: { ...base.inputs, before: { ...base.inputs.before, buf: [0, 0, 0, 0, 0, 0, 0, 1.5] } },
+      }),
+      'r.json, field inputs.before.buf[7]',
+      /got number 1.5/,
+    ],
+  ];
+  try {
+    const file = join(dir, 'r.json');
+    for (const [text, where, message] of cases) {
+      writeFileSync(file, text);
+      const r = runCli(['prove', '--replay', 'r.json'], { cwd: dir });
+      assert.equal(r.status, 2, text);
+      assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+      assert.ok(r.stderr.startsWith(`rampart prove: ${where}: `), `${text}: ${r.stderr}`);
+      assert.match(r.stderr, message, text);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

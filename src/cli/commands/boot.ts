@@ -19,6 +19,7 @@ import {
   type ChipReport,
   type MachineReport,
 } from '../../soc/index.js';
+import { checkOutputDir } from '../../common/input-file.js';
 import { intOption, parseOptions, type CliIO, type Command } from '../command.js';
 
 export const DEFAULT_BOARD = 'iot-gateway';
@@ -62,6 +63,7 @@ export const bootCommand: Command = {
       throw new InputError('BAD_ARGUMENTS', `--mode is uniprocessor or free-running, not '${mode}'`);
     const seed = intOption(values.seed, 'seed') ?? 0;
     const forMs = intOption(values.for, 'for');
+    if (values.images !== undefined) checkOutputDir(values.images, '--images');
     const { board, file } =
       values['board-file'] !== undefined
         ? loadBoardFile(values['board-file'])

@@ -2,6 +2,7 @@
 import { stableStringify } from '../../common/json.js';
 import { runHelloDemo } from '../../platform/demo-hello.js';
 import { runEntryPointDemo } from '../../platform/demo-entry-point.js';
+import { checkOutputDir } from '../../common/input-file.js';
 import { intOption, parseOptions, type CliIO, type Command } from '../command.js';
 
 export const demoHelloCommand: Command = {
@@ -63,6 +64,7 @@ export const demoEntryPointCommand: Command = {
       json: { type: 'boolean' },
     });
     const seed = intOption(values.seed, 'seed') ?? 0;
+    if (values.out !== undefined) checkOutputDir(values.out, '--out');
     const demo = await runEntryPointDemo({
       seed,
       ...(values.out !== undefined ? { outDir: values.out } : {}),

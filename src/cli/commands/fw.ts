@@ -1,6 +1,6 @@
 /** `rampart fw check` and `rampart fw replay`: the netfilter-compatible firewall engine from the shell. */
 import { writeFileSync } from 'node:fs';
-import { readInputFile } from '../../common/input-file.js';
+import { type InputKind, readInputFile } from '../../common/input-file.js';
 import { InputError } from '../../common/errors.js';
 import { stableStringify } from '../../common/json.js';
 import { tryParseIpv4 } from '../../lib/net/address.js';
@@ -17,19 +17,12 @@ import { usesConntrack } from '../../lib/netfilter/ruleset.js';
 import { formatRule, saveRuleset } from '../../lib/netfilter/save.js';
 import { type Command, parseOptions } from '../command.js';
 
-function readText(path: string, what: string): string {
-  return new TextDecoder().decode(readBytes(path, what));
+function readText(path: string, what: string, kind: InputKind): string {
+  return new TextDecoder().decode(readBytes(path, what, kind));
 }
 
-function readBytes(path: string, what: string): Uint8Array {
-  try {
-    return readInputFile(path);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError('FILE_UNREADABLE', `cannot read ${what} '${path}': ${(e as Error).message}`, {
-      file: path,
-    });
-  }
+function readBytes(path: string, what: string, kind: InputKind): Uint8Array {
+  return readInputFile(path, { kind, what, unreadableCode: 'FILE_UNREADABLE' });
 }
 
 export const fwCheck: Command = {
@@ -51,7 +44,7 @@ the line, the column and the token (exit 2).
     );
     if (positionals.length !== 1) throw new InputError('BAD_ARGUMENTS', 'expected exactly one RULES file');
     const file = positionals[0]!;
-    const ruleset = parseRuleset(readText(file, 'rules file'), { file });
+    const ruleset = parseRuleset(readText(file, 'rules file', 'ruleset'), { file });
     const normalised = saveRuleset(ruleset, { counters: !values['no-counters'] });
     if (!values.json) {
       io.out(normalised);
@@ -121,8 +114,8 @@ Timestamps of the capture are the firewall's (virtual) time.`,
         'BAD_ARGUMENTS',
         'give exactly one of --host (host mode) or --gateway (gateway mode)',
       );
-    const ruleset = parseRuleset(readText(values.rules, 'rules file'), { file: values.rules });
-    const capture = readCapture(readBytes(values.pcap, 'capture'), values.pcap);
+    const ruleset = parseRuleset(readText(values.rules, 'rules file', 'ruleset'), { file: values.rules });
+    const capture = readCapture(readBytes(values.pcap, 'capture', 'capture'), values.pcap);
     let mode: ReplayMode;
     if (values.host) {
       const addresses = values.host.split(',').map((a) => {

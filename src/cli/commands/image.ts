@@ -4,7 +4,7 @@
  * (not authentic, not trusted, rolled back); 2 bad input (bad arguments, unreadable or malformed files).
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { readInputFile } from '../../common/input-file.js';
+import { checkOutputDir, type InputKind, readInputFile } from '../../common/input-file.js';
 import { InputError } from '../../common/errors.js';
 import { stableStringify } from '../../common/json.js';
 import { developmentKeyWithHash } from '../../boot/defaults.js';
@@ -40,17 +40,12 @@ import { signImage } from '../../boot/sign.js';
 import { verifyImage, type ImageSummary } from '../../boot/verify.js';
 import { intOption, parseOptions, type CliIO, type Command } from '../command.js';
 
-function readInput(file: string): Uint8Array {
-  try {
-    return readInputFile(file);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError('UNREADABLE', (e as Error).message, { file });
-  }
+function readInput(file: string, kind: InputKind): Uint8Array {
+  return readInputFile(file, { kind, unreadableCode: 'UNREADABLE' });
 }
 
-function readText(file: string): string {
-  return new TextDecoder().decode(readInput(file));
+function readText(file: string, kind: InputKind): string {
+  return new TextDecoder().decode(readInput(file, kind));
 }
 
 function faultError(file: string, f: ImageFault): InputError {
@@ -126,7 +121,7 @@ function parseComponent(text: string): ComponentInput {
       'BAD_ARGUMENTS',
       `--component expects KIND:NAME=PATH with KIND one of ${kinds.join(', ')}; got '${text}'`,
     );
-  return { kind: m[1] as ComponentKind, name: m[2]!, bytes: readInput(m[3]!) };
+  return { kind: m[1] as ComponentKind, name: m[2]!, bytes: readInput(m[3]!, 'component') };
 }
 
 function summaryText(s: ImageSummary | ImageDescription): string {
@@ -162,7 +157,7 @@ holds one kernel-config and, per trusted application NAME, one ta-manifest and o
       );
     const securityCounter = intOption(values['security-counter'], 'security-counter')!;
     const components = (values.component ?? []).map(parseComponent);
-    const { key } = loadPrivateKey(readText(values.key!), values.key!);
+    const { key } = loadPrivateKey(readText(values.key!, 'key'), values.key!);
     const image = signImage({ kind, version, securityCounter, components }, key);
     try {
       writeFileSync(values.out!, image);
@@ -212,10 +207,10 @@ Exit 0: would boot. 1: well formed but refused. 2: malformed image or bad argume
       const h = parseHash(values['rotpk-hash']);
       if (!h) throw new InputError('BAD_ARGUMENTS', '--rotpk-hash expects 64 hex digits');
       trustedKeyHash = h;
-    } else trustedKeyHash = keyHash(loadPublicKey(readText(values.key!), values.key!).key);
+    } else trustedKeyHash = keyHash(loadPublicKey(readText(values.key!, 'key'), values.key!).key);
     const expectedKind = oneOf(values.kind, Object.keys(IMAGE_KIND_CODES) as ImageKind[], 'kind');
     const min = intOption(values['min-security-counter'], 'min-security-counter');
-    const r = verifyImage(readInput(file), {
+    const r = verifyImage(readInput(file, 'image'), {
       trustedKeyHash,
       ...(expectedKind ? { expectedKind } : {}),
       ...(min !== undefined ? { minSecurityCounter: min } : {}),
@@ -284,7 +279,7 @@ signature (use image verify with the trusted key hash for that).`,
     const { values, positionals } = parseOptions(argv, { json: { type: 'boolean', default: false } }, true);
     if (positionals.length !== 1) throw new InputError('BAD_ARGUMENTS', 'expects exactly one image FILE');
     const file = positionals[0]!;
-    const d = describeImage(readInput(file));
+    const d = describeImage(readInput(file, 'image'));
     if (!d.ok) {
       if (values.json) io.out(stableStringify({ ok: false, file, fault: faultJson(d.fault) }, 2));
       else io.err(`rampart image inspect: ${faultError(file, d.fault).message} [${d.fault.code}]`);
@@ -315,6 +310,7 @@ in the package). The recipe format is in docs/boot.md.`,
       json: { type: 'boolean', default: false },
     });
     if (!values.recipe) throw new InputError('BAD_ARGUMENTS', '--recipe FILE is required');
+    checkOutputDir(values.out, '--out');
     const built = buildRecipe(values.recipe, values.out);
     io.out(
       values.json
@@ -339,6 +335,7 @@ board's DEVELOPMENT key from keys/dev unless the recipe names another; writes to
       out: { type: 'string', default: DEFAULT_IMAGES_DIR },
       json: { type: 'boolean', default: false },
     });
+    checkOutputDir(values.out, '--out');
     const built = buildDefaultImages(values.recipes, values.out);
     io.out(
       values.json

@@ -1,6 +1,6 @@
 /** `rampart prove`: discharge the proof obligations of one or more targets. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { readInputText } from '../../common/input-file.js';
+import { writeFileSync } from 'node:fs';
+import { checkOutputDir, makeOutputDir, readInputText } from '../../common/input-file.js';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError, RampartError } from '../../common/errors.js';
@@ -16,7 +16,12 @@ import {
   type ObligationResult,
 } from '../../proof/prover.js';
 import type { Guards } from '../../proof/guards.js';
-import { checkRegression, regressionFormat, type RegressionFile } from '../../proof/replay.js';
+import {
+  checkRegression,
+  parseRegressionFile,
+  regressionFormat,
+  type RegressionFile,
+} from '../../proof/replay.js';
 import { intOption, parseOptions, type CliIO, type Command } from '../command.js';
 import { defaultTargets, proofTargets } from '../prove-targets.js';
 
@@ -41,6 +46,11 @@ options:
                           with a counterexample (exit 1 unless the kill rate is 100%)
   --list                  list the obligations and exit
   --json                  print the report as JSON (format documented in docs/proof.md)`;
+
+/** Bounds of the numeric options: each worker loads a solver; timers hold at most 2^31-1 ms. */
+const MAX_JOBS = 256;
+const MAX_RLIMIT = 2 ** 32 - 1;
+const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 async function loadTargets(targets: readonly string[]): Promise<ProofTarget[]> {
   const out: ProofTarget[] = [];
@@ -80,25 +90,36 @@ function regressionName(obligation: string): string {
   return obligation.replace(/[^A-Za-z0-9._-]+/g, '-') + '.json';
 }
 
+/** JSON.parse, with a syntax error as a one-line `BAD_REGRESSION` at its line and column. */
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    const message = (e as Error).message;
+    const at = /at position (\d+)/.exec(message);
+    const before = at ? text.slice(0, Number(at[1])) : undefined;
+    const line = before === undefined ? undefined : before.split('\n').length;
+    const column = before === undefined ? undefined : before.length - before.lastIndexOf('\n');
+    // V8 quotes the offending text (which may hold newlines); keep only its description.
+    const detail = message.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position.*$/s, '');
+    throw new InputError(
+      'BAD_REGRESSION',
+      `not JSON: ${detail.replace(/\s+/g, ' ')}`,
+      line === undefined ? { file } : { file, line, column: column! },
+    );
+  }
+}
+
 async function replayFiles(files: readonly string[], io: CliIO, json: boolean): Promise<number> {
   const verdicts: { file: string; obligation: string; verdict: ReturnType<typeof checkRegression> }[] = [];
   for (const file of files) {
-    let data: RegressionFile;
-    try {
-      data = JSON.parse(readInputText(file)) as RegressionFile;
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      throw new InputError('BAD_REGRESSION', `cannot read regression file: ${(e as Error).message}`, {
-        file,
-      });
-    }
-    if (data === null || typeof data !== 'object' || data.format !== regressionFormat)
-      throw new InputError('BAD_REGRESSION', `not a ${regressionFormat} file`, { file, field: 'format' });
-    if (typeof data.target !== 'string' || typeof data.obligation !== 'string')
-      throw new InputError('BAD_REGRESSION', 'target and obligation must be strings', {
-        file,
-        field: 'obligation',
-      });
+    const data = parseRegressionFile(parseJson(readInputText(file, { kind: 'regression' }), file), file);
+    if (!Object.hasOwn(proofTargets, data.target))
+      throw new InputError(
+        'BAD_REGRESSION',
+        `unknown proof target '${data.target}' (known: ${Object.keys(proofTargets).join(', ')})`,
+        { file, field: 'target' },
+      );
     const obligations = await loadObligations([data.target]);
     const ob = obligations.find((o) => o.name === data.obligation);
     if (!ob)
@@ -165,6 +186,10 @@ export const proveCommand: Command = {
       true,
     );
     const json = values.json === true;
+    // Folders first: a file in the way is refused before any obligation is loaded.
+    if (values['cache-dir'] !== undefined) checkOutputDir(values['cache-dir'], '--cache-dir');
+    if (values['write-regression'] !== undefined)
+      checkOutputDir(values['write-regression'], '--write-regression');
     if (values.replay) return replayFiles(values.replay, io, json);
     const backend = values.backend ?? 'z3';
     if (backend !== 'z3' && backend !== 'cvc5' && backend !== 'both')
@@ -172,9 +197,26 @@ export const proveCommand: Command = {
         field: 'backend',
       });
     const jobs = intOption(values.jobs, 'jobs') ?? availableParallelism();
-    if (jobs < 1) throw new InputError('BAD_ARGUMENTS', '--jobs must be at least 1', { field: 'jobs' });
+    if (jobs < 1 || jobs > MAX_JOBS)
+      throw new InputError('BAD_ARGUMENTS', `--jobs must be 1 to ${MAX_JOBS} (one solver worker each)`, {
+        field: 'jobs',
+      });
     const rlimit = intOption(values.rlimit, 'rlimit') ?? defaultRlimit;
+    if (rlimit > MAX_RLIMIT)
+      throw new InputError(
+        'BAD_ARGUMENTS',
+        `--rlimit must be at most ${MAX_RLIMIT} (the solvers' unsigned int)`,
+        {
+          field: 'rlimit',
+        },
+      );
     const timeoutS = intOption(values.timeout, 'timeout');
+    if (timeoutS !== undefined && (timeoutS < 1 || timeoutS > MAX_TIMEOUT_S))
+      throw new InputError(
+        'BAD_ARGUMENTS',
+        `--timeout must be 1 to ${MAX_TIMEOUT_S} seconds (a Node timer's range)`,
+        { field: 'timeout' },
+      );
     const timeoutMs = timeoutS !== undefined ? timeoutS * 1000 : defaultTimeoutMs;
     const targets = positionals.length > 0 ? positionals : [...defaultTargets];
     const obligations = selectObligations(await loadObligations(targets), values.only ?? []);
@@ -250,7 +292,7 @@ export const proveCommand: Command = {
     const written: string[] = [];
     if (values['write-regression'] !== undefined) {
       const dir = resolve(values['write-regression']);
-      mkdirSync(dir, { recursive: true });
+      makeOutputDir(dir, '--write-regression');
       for (const r of failed) {
         if (r.status !== 'failed' || !r.counterexample) continue;
         const target = targetOf.get(r.name) ?? '';

@@ -267,6 +267,17 @@ export function readPcapng(bytes: Uint8Array, file?: string): Capture {
         const origLen = view.getUint32(body + 16, little);
         if (capLen > bodyEnd - body - 20)
           throw bad('PCAPNG_BAD_BLOCK', `captured length ${capLen} exceeds the block`, body + 12, file);
+        // An interface's snaplen of 0 means no limit (pcapng draft §4.2); a record never exceeds a set one.
+        const snap = interfaces[iface.index]?.snapLength ?? 0;
+        if (snap !== 0 && capLen > snap)
+          throw bad(
+            'PCAPNG_BAD_BLOCK',
+            `captured length ${capLen} exceeds the interface's snaplen ${snap}`,
+            body + 12,
+            file,
+          );
+        if (capLen > MAX_RECORD)
+          throw bad('PCAPNG_BAD_BLOCK', `captured length ${capLen} exceeds ${MAX_RECORD}`, body + 12, file);
         records.push({
           timeNs: iface.offsetS * NS_PER_S + (ts * NS_PER_S) / iface.ticks,
           frame: bytes.slice(body + 20, body + 20 + capLen),

@@ -373,7 +373,11 @@ class RestoreParser {
     return this.file === undefined ? { line, column } : { file: this.file, line, column };
   }
 
-  /** Jumps and gotos must not form a cycle (the kernel refuses such a table with ELOOP). */
+  /**
+   * Jumps and gotos must not form a cycle (the kernel refuses such a table with ELOOP), nor reach a chain
+   * through `MAX_JUMP_DEPTH` of them from a built-in chain (nf_tables' NFT_JUMP_STACK_SIZE: EMLINK).
+   * Both walks are iterative, so a ruleset of any size cannot overflow the stack.
+   */
   private checkLoops(ruleset: Ruleset): void {
     const edges = new Map<string, { to: string; line: number }[]>();
     for (const c of ruleset.chains)
@@ -383,24 +387,69 @@ class RestoreParser {
           r.target.kind === 'jump' || r.target.kind === 'goto' ? [{ to: r.target.chain, line: r.line }] : [],
         ),
       );
+    const at = (line: number) => (this.file === undefined ? { line } : { file: this.file, line });
     const state = new Map<string, 'open' | 'done'>();
-    const visit = (name: string, path: string[]): void => {
-      state.set(name, 'open');
-      for (const e of edges.get(name) ?? []) {
+    for (const c of ruleset.chains) {
+      if (state.has(c.name)) continue;
+      // Depth-first, with the chains on the current path and the next edge of each.
+      const stack: { name: string; next: number }[] = [{ name: c.name, next: 0 }];
+      state.set(c.name, 'open');
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1]!;
+        const e = edges.get(top.name)?.[top.next++];
+        if (e === undefined) {
+          state.set(top.name, 'done');
+          stack.pop();
+          continue;
+        }
         const s = state.get(e.to);
-        if (s === 'open')
+        if (s === 'open') {
+          const names = stack.map((f) => f.name);
           throw new InputError(
             'NF_LOOP',
-            `jumps form a loop: ${[...path.slice(path.indexOf(e.to)), name, e.to].join(' -> ')}`,
-            this.file === undefined ? { line: e.line } : { file: this.file, line: e.line },
+            `jumps form a loop: ${[...names.slice(names.indexOf(e.to)), e.to].join(' -> ')}`,
+            at(e.line),
           );
-        if (s === undefined) visit(e.to, [...path, name]);
+        }
+        if (s === undefined) {
+          state.set(e.to, 'open');
+          stack.push({ name: e.to, next: 0 });
+        }
       }
-      state.set(name, 'done');
-    };
-    for (const c of ruleset.chains) if (!state.has(c.name)) visit(c.name, []);
+    }
+    // The graph is acyclic: the deepest level of each chain, in topological order (Kahn).
+    const incoming = new Map<string, number>(ruleset.chains.map((c) => [c.name, 0]));
+    for (const list of edges.values())
+      for (const e of list) incoming.set(e.to, (incoming.get(e.to) ?? 0) + 1);
+    const level = new Map<string, { depth: number; from?: string }>();
+    for (const c of ruleset.chains) if (c.builtin) level.set(c.name, { depth: 0 });
+    const ready = ruleset.chains.filter((c) => incoming.get(c.name) === 0).map((c) => c.name);
+    while (ready.length > 0) {
+      const name = ready.pop()!;
+      const here = level.get(name);
+      for (const e of edges.get(name) ?? []) {
+        if (here !== undefined && here.depth + 1 > (level.get(e.to)?.depth ?? -1)) {
+          level.set(e.to, { depth: here.depth + 1, from: name });
+          if (here.depth + 1 >= MAX_JUMP_DEPTH) {
+            const path = [e.to];
+            for (let n: string | undefined = name; n !== undefined; n = level.get(n)?.from) path.unshift(n);
+            throw new InputError(
+              'NF_TOO_DEEP',
+              `jumps nest too deep: ${path.join(' -> ')} is ${here.depth + 1} jumps from a built-in chain (at most ${MAX_JUMP_DEPTH - 1}, as the kernel: EMLINK)`,
+              at(e.line),
+            );
+          }
+        }
+        const left = (incoming.get(e.to) ?? 0) - 1;
+        incoming.set(e.to, left);
+        if (left === 0) ready.push(e.to);
+      }
+    }
   }
 }
+
+/** nf_tables' NFT_JUMP_STACK_SIZE: a chain reached through this many jumps or gotos is refused. */
+export const MAX_JUMP_DEPTH = 16;
 
 /** iptables-restore's add_param_to_argv: split on blanks, `"…"` groups with `\` escaping inside quotes. */
 export function tokenize(text: string, firstColumn: number, line: number, file?: string): Token[] {

@@ -4,9 +4,10 @@
  * `boards/x.yaml:14:13, field chips[0].memory[1].base: region 'b' [0x1000, 0x3000) overlaps …`.
  * Boards ship in `boards/NAME.yaml`; a board can also be loaded from any path.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { InputError } from '../../common/errors.js';
+import { readInputText } from '../../common/input-file.js';
 import { packagePath } from '../../common/paths.js';
 import { parseStructured } from '../../common/structured.js';
 import { boardSchema, type Board } from './schema.js';
@@ -49,16 +50,12 @@ export function loadBoardByName(name: string): LoadedBoard {
 
 /** Loads a board file from a path. `display` is how the file is named in errors. */
 export function loadBoardFile(path: string, display = relativeOrAbsolute(path)): LoadedBoard {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(
-      'BOARD_UNREADABLE',
-      `cannot read board file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      { file: display },
-    );
-  }
+  const text = readInputText(path, {
+    display,
+    kind: 'board',
+    what: 'board file',
+    unreadableCode: 'BOARD_UNREADABLE',
+  });
   return { board: parseBoard(text, display), file: display };
 }
 
@@ -75,5 +72,5 @@ export function parseBoard(text: string, file: string): Board {
 
 function relativeOrAbsolute(path: string): string {
   const rel = relative(process.cwd(), path);
-  return rel.startsWith('..') ? path : rel;
+  return rel === '' || rel.startsWith('..') ? path : rel;
 }
