@@ -30,7 +30,7 @@ export interface KernelMutationReport {
   readonly guards: number;
   readonly killed: number;
   readonly killRate: number;
-  /** Mutants killed by an invariant, integrity, world-separation or noninterference obligation. */
+  /** Mutants killed by an invariant, integrity, authority, world-separation or noninterference obligation. */
   readonly killedByProperty: number;
   /** Mutants only the refinement obligation killed. */
   readonly killedByRefinementOnly: number;
@@ -42,6 +42,7 @@ export interface KernelMutationReport {
 const order = [
   'invariant',
   'integrity',
+  'authority',
   'world',
   'local-respect',
   'output-consistency',
