@@ -19,6 +19,11 @@
  *   once it has one, or the owner's own one kept across a revocation; a stale capability never becomes
  *   valid again.
  *
+ * - memory: a partition gains mapping rights to a region only as the caller, as its owner or within what
+ *   the owner shares;
+ * - interrupts: a device is bound to a notification only through a valid SIGNAL capability to it;
+ * - another partition's valid capability is changed only by the admin authority (a copy never overwrites
+ *   one);
  * - acting: a call made for a partition that is not runnable (stopped, blocked, free, or past the table)
  *   changes nothing.
  *
@@ -199,8 +204,32 @@ export function authorityClauses<T extends Theory>(
       o.and(o.eq(replyTo, c), stateIs(t, c, BLOCKED_REPLY), o.eq(o.select(t.partBlockedOn, c), q)),
     );
   }
+  for (let v = 0; v < P.devices; v++) {
+    const n = o.select(t.devNtf, at(v));
+    const rebound = o.or(
+      o.ne(n, o.select(s.devNtf, at(v))),
+      o.ne(o.select(t.devBindGen, at(v)), o.select(s.devBindGen, at(v))),
+    );
+    out[`device ${v}: its interrupt is bound only through SIGNAL`] = o.implies(
+      o.and(rebound, o.not(none(n))),
+      holds(CAP_NOTIFICATION, n, SIGNAL, (cap) => o.eq(cap.gen, o.select(t.devBindGen, at(v)))),
+    );
+  }
   for (let i = 0; i < P.partitions; i++) {
     const q = at(i);
+    for (let r = 0; r < P.regions; r++) {
+      const gained = o.band(o.select2(t.map, q, at(r)), o.bnot(k.Rights, o.select2(s.map, q, at(r))));
+      out[`partition ${i} region ${r}: mapping rights are gained as owner or within the share`] = o.implies(
+        o.ne(gained, rights(0)),
+        o.and(
+          o.eq(q, c),
+          o.or(
+            o.eq(o.select(s.regionOwner, at(r)), c),
+            within(o.select2(t.map, q, at(r)), o.select(s.regionShare, at(r))),
+          ),
+        ),
+      );
+    }
     for (let j = 0; j < P.capSlots; j++) {
       const old = capAt(s, q, at(j));
       const cap = capAt(t, q, at(j));
@@ -232,6 +261,8 @@ export function authorityClauses<T extends Theory>(
         same('rights'),
         same('badge'),
       );
+      out[`partition ${i} slot ${j}: another partition's valid capability changes only by the admin`] =
+        o.implies(o.and(o.ne(q, c), valid(s, old), o.not(unchanged)), admin);
       out[`partition ${i} slot ${j}: a capability comes only by creation, attenuated copy or revocation`] =
         o.implies(o.and(o.not(unchanged), valid(t, cap)), o.or(created, copied, kept));
     }
