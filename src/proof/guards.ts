@@ -10,6 +10,8 @@ import type { Theory } from './sorts.js';
 export class Guards {
   /** Every guard name seen by `check`/`update`, in first-seen order (drives the mutant enumeration). */
   readonly seen = new Set<string>();
+  /** The error code each check seen fails with, where the caller names one. */
+  readonly codes = new Map<string, number>();
   /** Production guards (nothing disabled, nothing recorded) cost one branch. */
   private readonly inert: boolean;
 
@@ -20,9 +22,10 @@ export class Guards {
     this.inert = disabled.size === 0 && options.record !== true;
   }
 
-  check<T extends Theory>(o: Ops<T>, name: string, cond: T['bool']): T['bool'] {
+  check<T extends Theory>(o: Ops<T>, name: string, cond: T['bool'], code?: number): T['bool'] {
     if (this.inert) return cond;
     this.seen.add(name);
+    if (code !== undefined) this.codes.set(name, code);
     return this.disabled.has(name) ? o.true : cond;
   }
 

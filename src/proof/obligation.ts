@@ -19,6 +19,7 @@ import { describeSort, record, type BvSort, type RecordSort, type Theory, type V
 export type ObligationKind =
   | 'lemma'
   | 'integrity'
+  | 'authority'
   | 'invariant-init'
   | 'invariant-step'
   | 'refinement-init'

@@ -28,9 +28,9 @@ for (const p of Object.values(profiles)) {
       obligations: { name: string; status: string; solveMs: number }[];
     };
     assert.equal(out.summary.proven, out.summary.total);
-    // 7 per call (invariant, refinement, integrity, world, and the three unwinding conditions), plus the
+    // 8 per call (invariant, refinement, integrity, authority, world, the three unwinding conditions), plus the
     // boot invariant for every configuration, the initial states, and the world-separation state lemma.
-    assert.equal(out.summary.total, 7 * callNames.length + 4);
+    assert.equal(out.summary.total, 8 * callNames.length + 4);
     for (const ob of out.obligations) assert.ok(ob.name.startsWith(`kernel/${p.name}/`), ob.name);
     const slowest = [...out.obligations].sort((a, b) => b.solveMs - a.solveMs)[0];
     t.diagnostic(

@@ -49,6 +49,7 @@ test('every guard is named after its call, and the proofs mention every call', (
         'invariant',
         'refinement',
         'integrity',
+        'authority',
         'world',
         'output-consistency',
         'step-consistency',
@@ -64,10 +65,10 @@ test('every profile a system can name has its proof target, and `kernel` proves 
     const one = await proofTargets[`kernel/${p.name}`]?.();
     assert.ok(one, `no proof target kernel/${p.name}`);
     const names = one.obligations().map((o) => o.name);
-    assert.equal(names.length, 7 * callNames.length + 4);
+    assert.equal(names.length, 8 * callNames.length + 4);
     for (const n of names) assert.ok(all.has(n), n);
   }
-  assert.equal(all.size, Object.keys(profiles).length * (7 * callNames.length + 4));
+  assert.equal(all.size, Object.keys(profiles).length * (8 * callNames.length + 4));
 });
 
 test('decodeRequest: argument words in table order, the caller from the runtime, ENOSYS for unknown numbers', () => {

@@ -102,7 +102,7 @@ export class Kit<T extends Theory> {
         return { state: r.state, ret: { code: r.code ?? this.code(E.OK), value: r.value ?? this.word(0) } };
       }
       return o.ite(
-        this.c.g.check(o, gd.name, gd.ok()),
+        this.c.g.check(o, gd.name, gd.ok(), gd.code),
         () => go(i + 1),
         () => fail(gd.code),
       );

@@ -14,7 +14,7 @@ import { Kit, makeCtx, type Ctx, type Guard, type Outcome, type Ret } from '../c
 import { kindRights, wxorx } from '../core/calls/region.js';
 import { checkConfig, configValues, initialState, sampleConfig } from '../core/config.js';
 import type { KernelProfile } from '../core/profile.js';
-import { productionGuards } from '../../proof/guards.js';
+import { productionGuards, type Guards } from '../../proof/guards.js';
 import {
   BLOCKED_NTF,
   BLOCKED_RECV,
@@ -67,8 +67,17 @@ type SpecImpl<N extends CallName> = <T extends Theory>(
 
 /** The specification's vocabulary: the kit's configuration reads, plus searches the spec may afford. */
 export class SpecKit<T extends Theory> extends Kit<T> {
+  constructor(
+    c: Ctx,
+    o: Ops<T>,
+    /** The call specified: its guards are named `spec:<call>.<guard>` (for same-way mutants). */
+    readonly call: string,
+  ) {
+    super(c, o);
+  }
   go(s: SState<T>, guards: readonly Guard<T>[], then: () => Outcome<T, SState<T>>): Step<SState<T>, Ret<T>> {
-    return this.run<SState<T>>(s, guards, then);
+    const named = guards.map((gd) => ({ ...gd, name: `spec:${this.call}.${gd.name}` }));
+    return this.run<SState<T>>(s, named, then);
   }
   scap(s: SState<T>, p: T['bv'], slot: T['bv']) {
     const o = this.o;
@@ -1044,16 +1053,19 @@ export const specCalls: { readonly [N in CallName]: SpecImpl<N> } = {
   },
 };
 
-/** The specification machine of a profile (same initial configuration as the implementation's). */
-export function specMachine(p: KernelProfile): MachineDef<SpecSchema> {
-  const c: Ctx = makeCtx(p, productionGuards);
+/**
+ * The specification machine of a profile (same initial configuration as the implementation's). `g`
+ * disables specification guards for the mutation check's same-way mutants (production: none).
+ */
+export function specMachine(p: KernelProfile, g: Guards = productionGuards): MachineDef<SpecSchema> {
+  const c: Ctx = makeCtx(p, g);
   const calls: Record<string, CallDef<SpecSchema, RecordSort>> = {};
   for (const n of callNames) {
     const impl = specCalls[n] as SpecImpl<typeof n>;
     calls[n] = {
       args: argsSchema(p, n),
       run: <T extends Theory>(o: Ops<T>, s: SState<T>, a: unknown) =>
-        impl(new SpecKit(c, o), s, a as Args<T, typeof n>),
+        impl(new SpecKit(c, o, n), s, a as Args<T, typeof n>),
     } as CallDef<SpecSchema, RecordSort>;
   }
   const tables = checkConfig(p, sampleConfig(p), `sample configuration of profile ${p.name}`);

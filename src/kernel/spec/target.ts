@@ -7,6 +7,7 @@
  *   holds at boot and every call preserves it;
  * - `refinement/init`, `refinement/<call>`: the implementation refines the specification (Serval's theorem);
  * - `integrity/<call>`: a call changes only what its caller may change;
+ * - `authority/<call>`: the access rules (rights, badges, waiting, copying) hold on the implementation's states;
  * - `world/state`, `world/<call>`: world separation;
  * - `output-consistency|step-consistency|local-respect/<call>`: noninterference for the configured policy.
  */
@@ -26,6 +27,7 @@ import { kernelMachine } from '../core/machine.js';
 import { profiles, proofProfile, type KernelProfile } from '../core/profile.js';
 import { configFields, type KState } from '../core/state.js';
 import { abstraction } from './abstraction.js';
+import { authorityObligations } from './authority.js';
 import { integrityObligations } from './integrity.js';
 import {
   capabilityInvariant,
@@ -45,15 +47,17 @@ import { worldObligations } from './world.js';
  */
 export const boardProfileRlimit = 4_000_000_000;
 
+/** `g` disables implementation guards, `specGuards` specification guards (the mutation check's mutants). */
 export function kernelObligations(
   p: KernelProfile = proofProfile,
   g: Guards = productionGuards,
+  specGuards: Guards = productionGuards,
 ): Obligation[] {
-  const obligations = profileObligations(p, g);
+  const obligations = profileObligations(p, g, specGuards);
   return p === proofProfile ? obligations : obligations.map((ob) => ({ ...ob, rlimit: boardProfileRlimit }));
 }
 
-function profileObligations(p: KernelProfile, g: Guards): Obligation[] {
+function profileObligations(p: KernelProfile, g: Guards, specGuards: Guards): Obligation[] {
   const c = makeCtx(p, g);
   const m = kernelMachine(p, g);
   const prefix = `kernel/${p.name}`;
@@ -77,11 +81,12 @@ function profileObligations(p: KernelProfile, g: Guards): Obligation[] {
     ...invariantObligations(prefix, m, invariant),
     ...refinementObligations(prefix, {
       impl: m,
-      spec: specMachine(p),
+      spec: specMachine(p, specGuards),
       abstraction: (o, s) => abstraction(c, o, s),
       invariant,
     }),
     ...integrityObligations(prefix, c, m.state, m.calls as never, full),
+    ...authorityObligations(prefix, c, m.state, m.calls as never, full),
     ...worldObligations(prefix, c, m.state, m.calls as never, full),
     ...kernelNoninterference(prefix, {
       ctx: c,
