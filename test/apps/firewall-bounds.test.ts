@@ -11,6 +11,7 @@ import { CONNTRACK_TABLE_FULL, DEFAULT_CONNTRACK_MAX } from '../../src/lib/netfi
 import { EtherType, decodeEthernet, encodeEthernet } from '../../src/lib/net/ethernet.js';
 import { decodeIpv4, encodeIpv4, IpProtocol, type Ipv4Packet } from '../../src/lib/net/ipv4.js';
 import { encodeTcp } from '../../src/lib/net/tcp.js';
+import { encodeUdp } from '../../src/lib/net/udp.js';
 import { decodeIcmp, echoRest, encodeIcmp } from '../../src/lib/net/icmp.js';
 import { fragmentIpv4 } from '../../src/lib/net/ipv4-fragments.js';
 import { parseIpv4, parseMac } from '../../src/lib/net/address.js';
@@ -279,4 +280,57 @@ test('a DF datagram from the Normal World larger than the WAN link: fragmentatio
   const icmp = decodeIcmp(ip.payload);
   assert.deepEqual([icmp.type, icmp.code, icmp.rest], [3, 4, 1400]);
   assert.deepEqual([f.counters['normal-world'].fragNeeded, f.counters['normal-world'].accepted], [1, 0]);
+});
+
+test('REJECT answers: ICMP port unreachable is rate-limited as icmp_send limits it, a TCP reset is not', () => {
+  const rules = [
+    '*filter',
+    ':INPUT DROP [0:0]',
+    ':FORWARD DROP [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    '-A INPUT -p udp -j REJECT --reject-with icmp-port-unreachable',
+    '-A INPUT -p tcp -j REJECT --reject-with tcp-reset',
+    '-A FORWARD -p udp -j REJECT --reject-with icmp-port-unreachable',
+    '-A FORWARD -p tcp -j REJECT --reject-with tcp-reset',
+    'COMMIT',
+    '',
+  ].join('\n');
+  const f = new EntryFilter(parseRuleset(rules, { file: 'reject.v4' }));
+  f.mac = GW_MAC;
+  const udpDatagram = (sport: number) =>
+    encodeIpv4(
+      packet({
+        protocol: IpProtocol.UDP,
+        payload: encodeUdp(
+          { srcPort: sport, dstPort: 6667, payload: new Uint8Array(4) },
+          { version: 4, src: HOST, dst: GW },
+        ),
+      }),
+    );
+  const udp = Array.from({ length: 8 }, (_, i) => f.process('wan', fromWan(udpDatagram(2000 + i)), 1n));
+  for (const o of udp) assert.equal(o.verdict, 'REJECT');
+  // inet_peer_xrlim_allow: a burst of 6 to one destination, then one a second.
+  assert.deepEqual(
+    udp.map((o) => o.reply.length),
+    [1, 1, 1, 1, 1, 1, 0, 0],
+  );
+  const icmp = decodeIcmp(decodeIpv4(decodeEthernet(udp[0]!.reply[0]!).payload).payload);
+  assert.deepEqual([icmp.type, icmp.code], [3, 3]);
+  assert.match(udp[7]?.log.at(-1) ?? '', /^REJECT .*\(ICMP rate-limited\)$/);
+  assert.deepEqual(f.icmpLimiter.counters, { sent: 6, limited: 2 });
+  const tcp = Array.from({ length: 8 }, (_, i) =>
+    f.process(
+      'wan',
+      fromWan(tcpDatagram({ src: HOST, dst: GW, sport: 3000 + i, dport: 6667, flags: 0x02, seq: i })),
+      1n,
+    ),
+  );
+  assert.deepEqual(
+    tcp.map((o) => o.reply.length),
+    [1, 1, 1, 1, 1, 1, 1, 1],
+  );
+  assert.equal(f.icmpLimiter.counters.limited, 2);
+  // A second later the destination has earned one more.
+  assert.equal(f.process('wan', fromWan(udpDatagram(2100)), 1n + S).reply.length, 1);
+  assert.equal(f.counters.wan.internalErrors, 0);
 });

@@ -16,7 +16,7 @@
 import { PacketError } from '../../lib/net/wire.js';
 import { decodeArp } from '../../lib/net/arp.js';
 import { EtherType, decodeEthernet, encodeEthernet } from '../../lib/net/ethernet.js';
-import { decodeIpv4, encodeIpv4 } from '../../lib/net/ipv4.js';
+import { IpProtocol, decodeIpv4, encodeIpv4 } from '../../lib/net/ipv4.js';
 import { fragmentIpv4 } from '../../lib/net/ipv4-fragments.js';
 import { IcmpRateLimiter, type IcmpRateLimitOptions, fragmentationNeeded } from '../../lib/net/icmp-error.js';
 import { summarizeIpv4 } from '../../lib/net/summary.js';
@@ -220,8 +220,14 @@ export class EntryFilter {
     }
     c.rejected++;
     const reply: Uint8Array[] = [];
-    let sent = r.reply !== undefined;
-    if (r.reply && side === 'wan') {
+    // An ICMP answer is an icmp_send, rate-limited like every ICMP error (icmpv4_xrlim_allow; the
+    // default icmp_ratemask covers destination unreachable); a TCP reset is not.
+    const limited =
+      r.reply !== undefined &&
+      r.reply[9] === IpProtocol.ICMP &&
+      !this.icmpLimiter.allow(decodeIpv4(r.reply).dst, nowNs);
+    let sent = r.reply !== undefined && !limited;
+    if (r.reply && sent && side === 'wan') {
       // As in Linux, the reply to a datagram rejected in INPUT is a local datagram: it leaves through
       // OUTPUT (where connection tracking knows it as RELATED to what it answers).
       const out = this.firewall.process({
@@ -236,9 +242,11 @@ export class EntryFilter {
     if (r.reply && sent) reply.push(this.replyFrame(eth, r.reply));
     const answer = !r.reply
       ? ' (no reply)'
-      : sent
-        ? ` -> ${summarizeIpv4(r.reply)}`
-        : ' (reply dropped in OUTPUT)';
+      : limited
+        ? ' (ICMP rate-limited)'
+        : sent
+          ? ` -> ${summarizeIpv4(r.reply)}`
+          : ' (reply dropped in OUTPUT)';
     log.push(`REJECT ${from} ${decided}: ${what}${answer}`);
     return { forward: [], reply, log, verdict: 'REJECT' };
   }

@@ -2,8 +2,8 @@
  * The packets the REJECT target sends back (net/ipv4/netfilter/nf_reject_ipv4.c, net/ipv4/icmp.c):
  * a TCP RST (nf_send_reset) or an ICMP destination unreachable (nf_send_unreach → icmp_send).
  * Like the kernel, no reply goes to a later fragment, to a RST, to an ICMP error (or unknown ICMP type),
- * or to a packet whose checksum is wrong. REJECT's replies are not rate-limited here (icmp_ratelimit is
- * `IcmpRateLimiter` in ../net/icmp-error.ts, which the firewall application applies to its own errors).
+ * or to a packet whose checksum is wrong. The rate limit of an ICMP reply (icmp_ratelimit) is
+ * `IcmpRateLimiter` in ../net/icmp-error.ts, applied by whoever sends the reply (the firewall application).
  */
 import { DEFAULT_TTL, icmpErrorDatagram } from '../net/icmp-error.js';
 import { type Ipv4Packet, encodeIpv4 } from '../net/ipv4.js';
