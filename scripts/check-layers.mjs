@@ -1,0 +1,189 @@
+// Checks the layer order of src/ (docs/layers.md): no file imports from a layer above its own, an
+// application or the Normal World imports no kernel module but kernel/abi, no application imports
+// another, and the Normal World takes only an application's protocol.ts.
+//   node scripts/check-layers.mjs [ROOT] [--no-exceptions]
+// Prints `file:line: <importer layer> may not import <imported layer> (<specifier>)` per violation
+// and exits 1 on any violation not in EXCEPTIONS, or on an exception that no longer occurs.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Layers, lowest first; a file may import from its own rank or below. */
+const RANKS = [
+  ['common'],
+  ['proof'],
+  ['soc'],
+  ['lib'],
+  ['kernel/core'],
+  ['kernel/spec'],
+  ['kernel/abi', 'kernel/monitor'],
+  ['kernel/runtime'],
+  ['boot'],
+  ['apps'],
+  ['normal'],
+  ['platform'],
+  ['cli'],
+];
+
+/**
+ * Violations that exist today, to be removed by issue w2-structure. Each: the importing file, the
+ * imported file, why. A listed violation that no longer occurs fails the check (remove it here).
+ */
+const EXCEPTIONS = [
+  {
+    file: 'src/apps/firewall/entry.ts',
+    imports: 'src/kernel/core/errors.ts',
+    why: 'error codes E from kernel/core; kernel/abi has them only as services.codes',
+  },
+  {
+    file: 'src/normal/proxy-net/proxy-net.ts',
+    imports: 'src/kernel/core/errors.ts',
+    why: 'error codes E from kernel/core; kernel/abi has them only as services.codes',
+  },
+  {
+    file: 'src/normal/proxy-net/proxy-net.ts',
+    imports: 'src/kernel/core/profile.ts',
+    why: 'access rights R, W: kernel/abi does not export them yet',
+  },
+  {
+    file: 'src/normal/nic-direct/nic-direct.ts',
+    imports: 'src/kernel/core/errors.ts',
+    why: 'error codes E from kernel/core; kernel/abi has them only as services.codes',
+  },
+  {
+    file: 'src/normal/nic-direct/nic-direct.ts',
+    imports: 'src/kernel/core/profile.ts',
+    why: 'access rights R, W: kernel/abi does not export them yet',
+  },
+  {
+    file: 'src/normal/tee-client/client.ts',
+    imports: 'src/kernel/core/errors.ts',
+    why: 'error codes E from kernel/core; kernel/abi has them only as services.codes',
+  },
+  {
+    file: 'src/normal/tee-client/client.ts',
+    imports: 'src/kernel/core/profile.ts',
+    why: 'access rights R, W: kernel/abi does not export them yet',
+  },
+  {
+    file: 'src/apps/nic-driver/entry.ts',
+    imports: 'src/apps/firewall/protocol.ts',
+    why: 'the NIC driver forwards firewall events; the shared link protocol is to move to lib/',
+  },
+  {
+    file: 'src/apps/firewall/manifest.ts',
+    imports: 'src/apps/nic-driver/protocol.ts',
+    why: 'the NIC link region; the shared link protocol is to move to lib/',
+  },
+  {
+    file: 'src/apps/firewall/entry.ts',
+    imports: 'src/apps/nic-driver/protocol.ts',
+    why: 'the NIC link protocol; the shared link protocol is to move to lib/',
+  },
+];
+
+/** The layer of a path under src/ (`apps/<name>`, `lib`, `kernel/<part>`, …), or undefined. */
+export function layerOf(path) {
+  const parts = path.split('/');
+  if (parts[0] !== 'src' || parts.length < 3) return undefined;
+  const top = parts[1];
+  if (top === 'kernel') return parts.length > 3 ? `kernel/${parts[2]}` : undefined;
+  if (top === 'apps' || top === 'normal') return parts.length > 3 ? `${top}/${parts[2]}` : undefined;
+  return top;
+}
+
+function rankOf(layer) {
+  const group = layer.startsWith('apps/') ? 'apps' : layer.startsWith('normal/') ? 'normal' : layer;
+  const rank = RANKS.findIndex((names) => names.includes(group));
+  return rank < 0 ? undefined : rank;
+}
+
+/** Why `from` may not import `to` (both paths under src/), or undefined when it may. */
+function rule(from, to) {
+  const a = layerOf(from);
+  const b = layerOf(to);
+  if (a === undefined || rankOf(a) === undefined) return 'unknown layer';
+  if (b === undefined || rankOf(b) === undefined) return 'unknown layer';
+  if (rankOf(b) > rankOf(a)) return 'above';
+  const client = a.startsWith('apps/') || a.startsWith('normal/');
+  if (client && b.startsWith('kernel/') && b !== 'kernel/abi') return 'kernel';
+  if (a.startsWith('apps/') && b.startsWith('apps/') && a !== b) return 'other app';
+  if (a.startsWith('normal/') && b.startsWith('apps/') && !to.endsWith('/protocol.ts')) return 'app code';
+  return undefined;
+}
+
+function walk(dir) {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? walk(path) : [path];
+    });
+}
+
+const SPECIFIER =
+  /\bfrom\s*(['"])([^'"]+)\1|\bimport\s*\(\s*(['"])([^'"]+)\3\s*\)|^\s*import\s*(['"])([^'"]+)\5/gm;
+
+/** Every relative import of one file: { line, specifier, target (root-relative, .ts) }. */
+function importsOf(root, file) {
+  const text = readFileSync(join(root, file), 'utf8');
+  const found = [];
+  for (const m of text.matchAll(SPECIFIER)) {
+    const specifier = m[2] ?? m[4] ?? m[6];
+    const lineStart = text.lastIndexOf('\n', m.index) + 1;
+    const head = text.slice(lineStart, m.index).trimStart();
+    if (head.startsWith('*') || head.startsWith('//') || head.startsWith('/*')) continue;
+    if (!specifier.startsWith('.')) continue;
+    const line = text.slice(0, m.index).split('\n').length;
+    const target = relative(root, resolve(root, dirname(file), specifier))
+      .split(sep)
+      .join('/')
+      .replace(/\.js$/, '.ts');
+    found.push({ line, specifier, target });
+  }
+  return found;
+}
+
+/** Checks the tree at `root`: { violations, stale } as printable lines. */
+export function checkLayers(root, exceptions = EXCEPTIONS) {
+  const files = existsSync(join(root, 'src'))
+    ? walk(join(root, 'src'))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => relative(root, f).split(sep).join('/'))
+    : [];
+  const used = new Set();
+  const violations = [];
+  for (const file of files) {
+    for (const { line, specifier, target } of importsOf(root, file)) {
+      if (!target.startsWith('src/')) continue;
+      const why = rule(file, target);
+      if (why === undefined) continue;
+      const listed = exceptions.findIndex((e) => e.file === file && e.imports === target);
+      if (listed >= 0) {
+        used.add(listed);
+        continue;
+      }
+      const a = layerOf(file) ?? file;
+      const b = layerOf(target) ?? target;
+      const what = why === 'app code' ? `${b} (only its protocol.ts)` : b;
+      violations.push(`${file}:${line}: ${a} may not import ${what} (${specifier})`);
+    }
+  }
+  const stale = exceptions
+    .filter((_, i) => !used.has(i))
+    .map(
+      (e) =>
+        `${e.file}: stale exception, no longer imports ${e.imports}: remove it from scripts/check-layers.mjs`,
+    );
+  return { violations, stale };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const root = resolve(
+    args.find((a) => !a.startsWith('--')) ?? join(dirname(fileURLToPath(import.meta.url)), '..'),
+  );
+  const { violations, stale } = checkLayers(root, args.includes('--no-exceptions') ? [] : EXCEPTIONS);
+  for (const line of [...violations, ...stale]) console.error(line);
+  process.exit(violations.length + stale.length === 0 ? 0 : 1);
+}
