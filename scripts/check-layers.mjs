@@ -2,8 +2,9 @@
 // application or the Normal World imports no kernel module but kernel/abi, no application imports
 // another, and the Normal World takes only an application's protocol.ts.
 //   node scripts/check-layers.mjs [ROOT] [--no-exceptions]
-// Prints `file:line: <importer layer> may not import <imported layer> (<specifier>)` per violation
-// and exits 1 on any violation not in EXCEPTIONS, or on an exception that no longer occurs.
+// Prints `file:line: <importer layer> may not import <imported layer> (<specifier>)` per violation,
+// `cycle: a.ts -> b.ts -> a.ts` per import cycle, and exits 1 on any violation or cycle not in
+// EXCEPTIONS / CYCLE_EXCEPTIONS, or on an exception that no longer occurs.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +83,9 @@ const EXCEPTIONS = [
   },
 ];
 
+/** Import cycles still allowed, each as the sorted list of its files and why. None. */
+const CYCLE_EXCEPTIONS = [];
+
 /** The layer of a path under src/ (`apps/<name>`, `lib`, `kernel/<part>`, …), or undefined. */
 export function layerOf(path) {
   const parts = path.split('/');
@@ -144,8 +148,59 @@ function importsOf(root, file) {
   return found;
 }
 
+/** The strongly connected components (more than one file, or a file importing itself) of a graph. */
+function cycles(graph) {
+  let next = 0;
+  const index = new Map();
+  const low = new Map();
+  const stack = [];
+  const found = [];
+  const visit = (v) => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v), low.get(w)));
+      } else if (stack.includes(w)) low.set(v, Math.min(low.get(v), index.get(w)));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component = [];
+    let w;
+    do {
+      w = stack.pop();
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || (graph.get(v) ?? []).includes(v)) found.push(component.sort());
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return found;
+}
+
+/** One cycle through `component`, from its first file, as `a -> b -> a`. */
+function cyclePath(graph, component) {
+  const inside = new Set(component);
+  const start = component[0];
+  const path = [start];
+  const seen = new Set([start]);
+  const search = (v) => {
+    for (const w of graph.get(v) ?? []) {
+      if (w === start) return true;
+      if (!inside.has(w) || seen.has(w)) continue;
+      seen.add(w);
+      path.push(w);
+      if (search(w)) return true;
+      path.pop();
+    }
+    return false;
+  };
+  search(start);
+  return [...path, start].join(' -> ');
+}
+
 /** Checks the tree at `root`: { violations, stale } as printable lines. */
-export function checkLayers(root, exceptions = EXCEPTIONS) {
+export function checkLayers(root, exceptions = EXCEPTIONS, cycleExceptions = CYCLE_EXCEPTIONS) {
   const files = existsSync(join(root, 'src'))
     ? walk(join(root, 'src'))
         .filter((f) => f.endsWith('.ts'))
@@ -153,9 +208,13 @@ export function checkLayers(root, exceptions = EXCEPTIONS) {
     : [];
   const used = new Set();
   const violations = [];
+  const graph = new Map();
   for (const file of files) {
+    const edges = [];
+    graph.set(file, edges);
     for (const { line, specifier, target } of importsOf(root, file)) {
       if (!target.startsWith('src/')) continue;
+      if (!edges.includes(target)) edges.push(target);
       const why = rule(file, target);
       if (why === undefined) continue;
       const listed = exceptions.findIndex((e) => e.file === file && e.imports === target);
@@ -169,11 +228,23 @@ export function checkLayers(root, exceptions = EXCEPTIONS) {
       violations.push(`${file}:${line}: ${a} may not import ${what} (${specifier})`);
     }
   }
+  const usedCycles = new Set();
+  for (const component of cycles(graph)) {
+    const key = component.join(' ');
+    const listed = cycleExceptions.findIndex((e) => e.files.join(' ') === key);
+    if (listed >= 0) usedCycles.add(listed);
+    else violations.push(`cycle: ${cyclePath(graph, component)}`);
+  }
   const stale = exceptions
     .filter((_, i) => !used.has(i))
     .map(
       (e) =>
         `${e.file}: stale exception, no longer imports ${e.imports}: remove it from scripts/check-layers.mjs`,
+    )
+    .concat(
+      cycleExceptions
+        .filter((_, i) => !usedCycles.has(i))
+        .map((e) => `stale cycle exception, no longer a cycle: ${e.files.join(' ')}: remove it`),
     );
   return { violations, stale };
 }
@@ -183,7 +254,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const root = resolve(
     args.find((a) => !a.startsWith('--')) ?? join(dirname(fileURLToPath(import.meta.url)), '..'),
   );
-  const { violations, stale } = checkLayers(root, args.includes('--no-exceptions') ? [] : EXCEPTIONS);
+  const none = args.includes('--no-exceptions');
+  const { violations, stale } = checkLayers(root, none ? [] : EXCEPTIONS, none ? [] : CYCLE_EXCEPTIONS);
   for (const line of [...violations, ...stale]) console.error(line);
   process.exit(violations.length + stale.length === 0 ? 0 : 1);
 }

@@ -69,6 +69,24 @@ test('check-layers: an application importing the kernel core or another applicat
   }
 });
 
+test('check-layers: an import cycle fails, named file by file', () => {
+  const root = fixture({
+    'src/lib/x/a.ts': "import type { B } from './b.js';\nexport type A = B;\n",
+    'src/lib/x/b.ts': "import { c } from './c.js';\nexport type B = number;\nexport const b = c;\n",
+    'src/lib/x/c.ts': "import type { A } from './a.js';\nexport const c: A = 1;\n",
+  });
+  try {
+    const r = check(root, '--no-exceptions');
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr.trim(),
+      'cycle: src/lib/x/a.ts -> src/lib/x/b.ts -> src/lib/x/c.ts -> src/lib/x/a.ts',
+    );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('check-layers: an exception that no longer occurs fails', () => {
   const root = fixture({ 'src/common/a.ts': 'export const a = 1;\n' });
   try {
