@@ -1,6 +1,6 @@
-// Checks the layer order of src/ (docs/layers.md): no file imports from a layer above its own, an
-// application or the Normal World imports no kernel module but kernel/abi, no application imports
-// another, and the Normal World takes only an application's protocol.ts.
+// Checks the layer order of src/ (docs/layers.md): no file imports from a layer above its own; an
+// application or the Normal World imports no kernel module but kernel/abi, and nothing from soc/; no
+// application imports another; the Normal World takes only an application's protocol.ts; no import cycle.
 //   node scripts/check-layers.mjs [ROOT] [--no-exceptions]
 // Prints `file:line: <importer layer> may not import <imported layer> (<specifier>)` per violation,
 // `cycle: a.ts -> b.ts -> a.ts` per import cycle, and exits 1 on any violation or cycle not in
@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 const RANKS = [
   ['common'],
   ['proof'],
-  ['soc'],
   ['lib'],
+  ['soc'],
   ['kernel/core'],
   ['kernel/spec'],
   ['kernel/abi', 'kernel/monitor'],
@@ -111,6 +111,7 @@ function rule(from, to) {
   if (rankOf(b) > rankOf(a)) return 'above';
   const client = a.startsWith('apps/') || a.startsWith('normal/');
   if (client && b.startsWith('kernel/') && b !== 'kernel/abi') return 'kernel';
+  if (client && b === 'soc') return 'soc';
   if (a.startsWith('apps/') && b.startsWith('apps/') && a !== b) return 'other app';
   if (a.startsWith('normal/') && b.startsWith('apps/') && !to.endsWith('/protocol.ts')) return 'app code';
   return undefined;
