@@ -7,34 +7,12 @@
  * denied access returns a `BusFault`, is appended to the fault log and the trace, and changes nothing.
  */
 import { assert } from '../common/errors.js';
-import type { Access, Json, MmioDevice, World } from './device.js';
-import type { BusMaster } from './cpu.js';
+import type { AccessKind, BusFault, BusFaultCode, BusMaster, BusResult, Json, World } from './base.js';
+import type { Access, MmioDevice } from './device.js';
 import type { MemoryRegion } from './memory.js';
 import type { Trace } from './trace.js';
 
-export type { BusMaster } from './cpu.js';
-
-export type AccessKind = 'read' | 'write';
-
-export type BusFaultCode =
-  'UNMAPPED' | 'TZASC_DENIED' | 'TZPC_DENIED' | 'MPU_DENIED' | 'READ_ONLY' | 'ALIGNMENT' | 'DEVICE_DENIED';
-
-export interface BusFault {
-  readonly ok: false;
-  readonly code: BusFaultCode;
-  readonly access: AccessKind;
-  readonly address: number;
-  readonly size: number;
-  /** Name of the issuing master, e.g. `ap/cpu0` or `ap/eth0`. */
-  readonly master: string;
-  readonly world: World;
-  /** The region or device the address falls in, if any. */
-  readonly target: string | undefined;
-  readonly reason: string;
-  readonly timeNs: number;
-}
-
-export type BusResult<T> = { readonly ok: true; readonly value: T } | BusFault;
+export type { AccessKind, BusFault, BusFaultCode, BusMaster, BusResult } from './base.js';
 
 /** Security hooks the chip wires into its bus (TZASC, TZPC, MPU). */
 export interface BusSecurity {

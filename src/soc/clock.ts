@@ -5,7 +5,7 @@
  * queue snapshottable: a device's pending work survives snapshot/restore like the rest of its state.
  */
 import { assert } from '../common/errors.js';
-import type { Json } from './device.js';
+import type { Json } from './base.js';
 
 export interface ScheduledEvent {
   readonly atNs: number;

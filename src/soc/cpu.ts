@@ -4,18 +4,9 @@
  * entry/return use, which the chip hands out exactly once. Nobody passes a world flag with an access.
  */
 import { assert } from '../common/errors.js';
-import type { Json, World } from './device.js';
+import type { BusMaster, Json, World } from './base.js';
 
-/** Anything that issues accesses on a bus: a CPU or a DMA-capable device. */
-export interface BusMaster {
-  readonly name: string;
-  readonly kind: 'cpu' | 'dma';
-  /** Security state of the next access. */
-  readonly world: World;
-  readonly privileged: boolean;
-  /** CPU index on its chip, undefined for DMA. */
-  readonly cpu: number | undefined;
-}
+export type { BusMaster } from './base.js';
 
 /** The monitor/exception hook: the only way to change a CPU's world or privilege. */
 export interface CpuControl {

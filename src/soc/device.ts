@@ -4,15 +4,11 @@
  * interrupt line, DMA port, deterministic randomness).
  */
 import type { SeededRandom } from '../common/random.js';
+import type { BusMaster, BusResult, Json, World } from './base.js';
 import type { VirtualClock } from './clock.js';
 import type { Trace } from './trace.js';
-import type { BusMaster, BusResult } from './bus.js';
 
-/** TrustZone security state of a bus master, a memory region or a peripheral. */
-export type World = 'secure' | 'non-secure';
-
-/** Plain JSON data: what snapshots and scheduled events are made of. */
-export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
+export type { Json, World } from './base.js';
 
 /** The life cycle every device implements (v86 style). */
 export interface Device<S extends Json = Json> {

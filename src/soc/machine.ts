@@ -19,7 +19,7 @@ import type { Ecu, EcuSnapshot } from './nodes/ecu.js';
 import { EngineEcu } from './nodes/engine-ecu.js';
 import { BrakeEcu } from './nodes/brake-ecu.js';
 import { SteeringEcu } from './nodes/steering-ecu.js';
-import { DIAG_ADDRESS } from './nodes/vehicle-can.js';
+import { DIAG_ADDRESS } from '../lib/can/vehicle-can.js';
 
 export interface MachineOptions {
   /** Non-negative integer; default 0. */

@@ -6,7 +6,8 @@
  * declared and currently non-secure.
  */
 import { assert } from '../common/errors.js';
-import { sparseRestore, sparseSnapshot, type Json, type World } from './device.js';
+import type { Json, World } from './base.js';
+import { sparseRestore, sparseSnapshot } from './device.js';
 
 export type MemoryKind = 'ram' | 'rom';
 

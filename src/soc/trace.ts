@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stableStringify } from '../common/json.js';
-import type { Json } from './device.js';
+import type { Json } from './base.js';
 
 export interface TraceEvent {
   readonly timeNs: number;

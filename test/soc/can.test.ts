@@ -1,15 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  VirtualClock,
-  Trace,
-  CanBus,
-  canFrame,
-  frameBits,
-  arbitrationKey,
-  type CanFrame,
-} from '../../src/soc/index.js';
+import { arbitrationKey, canFrame, frameBits, type CanFrame } from '../../src/lib/can/frame.js';
+import { VirtualClock, Trace, CanBus } from '../../src/soc/index.js';
 import { cpu0, everyDeviceMachine, regs } from './helpers.js';
 
 function bus(bitRate = 500_000) {
@@ -25,24 +18,6 @@ function listener() {
     endpoint: { receive: (frame: CanFrame, timeNs: number) => void got.push({ frame, timeNs }) },
   };
 }
-
-test('frame length on the wire counts stuff bits (hand-computed: ID 0, DLC 0 is 53 bits)', () => {
-  // 34 dominant bits from SOF to the end of the CRC (all zero) need 6 stuff bits; + 13 fixed-form bits.
-  assert.equal(frameBits(canFrame(0, [])), 53);
-  for (const dlc of [0, 1, 4, 8]) {
-    const data = new Array<number>(dlc).fill(0x55);
-    const std = frameBits(canFrame(0x555, data));
-    const ext = frameBits(canFrame(0x15555555, data, { extended: true }));
-    assert.ok(
-      std >= 47 + 8 * dlc && std <= 47 + 8 * dlc + Math.floor((34 + 8 * dlc - 1) / 4),
-      `standard DLC ${dlc}: ${std}`,
-    );
-    assert.ok(
-      ext >= 67 + 8 * dlc && ext <= 67 + 8 * dlc + Math.floor((54 + 8 * dlc - 1) / 4),
-      `extended DLC ${dlc}: ${ext}`,
-    );
-  }
-});
 
 test('arbitration: lowest ID wins; at equal base ID data beats remote and standard beats extended', () => {
   const std = (id: number, remote = false) =>

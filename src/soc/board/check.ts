@@ -14,7 +14,7 @@ import {
   type DeviceSpec,
 } from './schema.js';
 import type { Issue } from '../../common/structured.js';
-import { DIAG_ADDRESS } from '../nodes/vehicle-can.js';
+import { DIAG_ADDRESS } from '../../lib/can/vehicle-can.js';
 
 export type BoardIssue = Issue;
 

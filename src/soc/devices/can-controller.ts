@@ -25,15 +25,8 @@
 import { DONE, denied, value } from '../device.js';
 import type { Access, DeviceContext, Json, MmioDevice, MmioRead, MmioWrite } from '../device.js';
 import type { CanBus, CanEndpoint, CanPort } from '../links/can-bus.js';
-import {
-  dataWords,
-  frameFromJson,
-  frameFromWords,
-  frameToJson,
-  idWord,
-  type CanFrame,
-  type CanFrameJson,
-} from '../links/can-frame.js';
+import { dataWords, frameFromWords, idWord, type CanFrame } from '../../lib/can/frame.js';
+import { frameFromJson, frameToJson, type CanFrameJson } from '../links/can-frame.js';
 
 export const MAILBOXES = 3;
 export const RX_FIFO_DEPTH = 16;

@@ -11,14 +11,8 @@ import { assert } from '../../common/errors.js';
 import type { Json } from '../device.js';
 import type { VirtualClock } from '../clock.js';
 import type { Trace } from '../trace.js';
-import {
-  arbitrationKey,
-  frameBits,
-  frameFromJson,
-  frameToJson,
-  type CanFrame,
-  type CanFrameJson,
-} from './can-frame.js';
+import { arbitrationKey, frameBits, type CanFrame } from '../../lib/can/frame.js';
+import { frameFromJson, frameToJson, type CanFrameJson } from './can-frame.js';
 
 export interface CanEndpoint {
   /** A frame sent by another node has been received at `timeNs`. */

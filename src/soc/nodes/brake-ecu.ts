@@ -7,9 +7,9 @@
 import type { Json } from '../device.js';
 import type { VirtualClock } from '../clock.js';
 import type { Trace } from '../trace.js';
-import type { CanFrame } from '../links/can-frame.js';
+import type { CanFrame } from '../../lib/can/frame.js';
 import { Ecu, type EcuOptions } from './ecu.js';
-import { BRAKE_REQUEST, DID_STATE, ENGINE_STATUS, IO_BRAKE_BLEED } from './vehicle-can.js';
+import { BRAKE_REQUEST, DID_STATE, ENGINE_STATUS, IO_BRAKE_BLEED } from '../../lib/can/vehicle-can.js';
 
 export interface BrakeState {
   /** Pressure the driver-assist requested, bar. */

@@ -8,10 +8,11 @@ import type { Json } from '../device.js';
 import type { VirtualClock } from '../clock.js';
 import type { Trace } from '../trace.js';
 import type { CanBus, CanEndpoint, CanPort } from '../links/can-bus.js';
-import { canFrame, type CanFrame } from '../links/can-frame.js';
-import { E2eReceiver } from './e2e.js';
-import { DiagnosticServer, isoTpPayload, isoTpSingleFrame, type DiagnosticTarget } from './uds.js';
-import { ENGINE_STATUS, diagRequestId, diagResponseId } from './vehicle-can.js';
+import { E2eReceiver } from '../../lib/can/e2e.js';
+import { canFrame, type CanFrame } from '../../lib/can/frame.js';
+import { isoTpPayload, isoTpSingleFrame } from '../../lib/can/uds.js';
+import { ENGINE_STATUS, diagRequestId, diagResponseId } from '../../lib/can/vehicle-can.js';
+import { DiagnosticServer, type DiagnosticTarget } from './uds.js';
 
 export interface EcuOptions {
   readonly diagAddress: number;

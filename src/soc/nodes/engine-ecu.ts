@@ -8,10 +8,15 @@ import type { Json } from '../device.js';
 import type { VirtualClock } from '../clock.js';
 import type { Trace } from '../trace.js';
 import type { CanBus } from '../links/can-bus.js';
-import { canFrame } from '../links/can-frame.js';
-import { protect } from './e2e.js';
+import { protect } from '../../lib/can/e2e.js';
+import { canFrame } from '../../lib/can/frame.js';
 import { Ecu, type EcuOptions } from './ecu.js';
-import { DID_STATE, ENGINE_STATUS, ENGINE_STATUS_PERIOD_NS, ROUTINE_ENGINE_STOP } from './vehicle-can.js';
+import {
+  DID_STATE,
+  ENGINE_STATUS,
+  ENGINE_STATUS_PERIOD_NS,
+  ROUTINE_ENGINE_STOP,
+} from '../../lib/can/vehicle-can.js';
 
 export interface EngineState {
   running: boolean;

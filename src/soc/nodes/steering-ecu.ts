@@ -6,9 +6,9 @@
 import type { Json } from '../device.js';
 import type { VirtualClock } from '../clock.js';
 import type { Trace } from '../trace.js';
-import type { CanFrame } from '../links/can-frame.js';
+import type { CanFrame } from '../../lib/can/frame.js';
 import { Ecu, type EcuOptions } from './ecu.js';
-import { DID_STATE, ENGINE_STATUS, STEERING_TORQUE } from './vehicle-can.js';
+import { DID_STATE, ENGINE_STATUS, STEERING_TORQUE } from '../../lib/can/vehicle-can.js';
 
 export interface SteeringState {
   /** Torque applied to the steering column, in 0.01 N·m (signed). */

@@ -13,14 +13,44 @@
 import type { IcmpErrorReport } from './icmp.js';
 import { ByteQueue } from './byte-queue.js';
 import type { StackContext } from './context.js';
-import type { TcpLayer } from './tcp.js';
-
-type TcpCounters = TcpLayer['counters'];
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq.js';
 import { SegmentReassembly } from './tcp-reassembly.js';
 import { RtoEstimator } from './tcp-rto.js';
 import type { Timer } from './timers.js';
 import { TcpFlags, type TcpOption, type TcpSegment } from '../tcp.js';
+
+/** The TCP layer's counters, all zero. */
+export function newTcpCounters() {
+  return {
+    segmentsIn: 0,
+    segmentsOut: 0,
+    malformed: 0,
+    badChecksum: 0,
+    broadcastDropped: 0,
+    activeOpens: 0,
+    passiveOpens: 0,
+    listenOverflow: 0,
+    resetsIn: 0,
+    resetsOut: 0,
+    noConnection: 0,
+    outOfWindow: 0,
+    duplicateBytes: 0,
+    outOfOrderSegments: 0,
+    zeroWindowDrops: 0,
+    zeroWindowProbes: 0,
+    badAcks: 0,
+    challengeAcks: 0,
+    acksOut: 0,
+    retransmittedSegments: 0,
+    retransmitTimeouts: 0,
+    fastRetransmits: 0,
+    timeouts: 0,
+    icmpIgnored: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+  };
+}
+export type TcpCounters = ReturnType<typeof newTcpCounters>;
 
 const { FIN, SYN, RST, PSH, ACK } = TcpFlags;
 

@@ -17,6 +17,7 @@ import {
   type TcpConfig,
   TcpConnection,
   type TcpHost,
+  newTcpCounters,
   type TcpSocket,
   type TcpSocketHandlers,
   type TcpState,
@@ -145,34 +146,7 @@ export interface TcpStateChange {
 }
 
 export class TcpLayer implements TcpHost {
-  readonly counters = {
-    segmentsIn: 0,
-    segmentsOut: 0,
-    malformed: 0,
-    badChecksum: 0,
-    broadcastDropped: 0,
-    activeOpens: 0,
-    passiveOpens: 0,
-    listenOverflow: 0,
-    resetsIn: 0,
-    resetsOut: 0,
-    noConnection: 0,
-    outOfWindow: 0,
-    duplicateBytes: 0,
-    outOfOrderSegments: 0,
-    zeroWindowDrops: 0,
-    zeroWindowProbes: 0,
-    badAcks: 0,
-    challengeAcks: 0,
-    acksOut: 0,
-    retransmittedSegments: 0,
-    retransmitTimeouts: 0,
-    fastRetransmits: 0,
-    timeouts: 0,
-    icmpIgnored: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-  };
+  readonly counters = newTcpCounters();
   readonly config: TcpConfig;
   /** Called on every state change of every connection (for traces). */
   onStateChange: ((change: TcpStateChange) => void) | undefined = undefined;
