@@ -32,41 +32,6 @@ const RANKS = [
  */
 const EXCEPTIONS = [
   {
-    file: 'src/apps/firewall/entry.ts',
-    imports: 'src/kernel/core/errors.ts',
-    why: 'error codes E from kernel/core; kernel/abi has them only as services.codes',
-  },
-  {
-    file: 'src/normal/proxy-net/proxy-net.ts',
-    imports: 'src/kernel/core/errors.ts',
-    why: 'error codes E from kernel/core; kernel/abi has them only as services.codes',
-  },
-  {
-    file: 'src/normal/proxy-net/proxy-net.ts',
-    imports: 'src/kernel/core/profile.ts',
-    why: 'access rights R, W: kernel/abi does not export them yet',
-  },
-  {
-    file: 'src/normal/nic-direct/nic-direct.ts',
-    imports: 'src/kernel/core/errors.ts',
-    why: 'error codes E from kernel/core; kernel/abi has them only as services.codes',
-  },
-  {
-    file: 'src/normal/nic-direct/nic-direct.ts',
-    imports: 'src/kernel/core/profile.ts',
-    why: 'access rights R, W: kernel/abi does not export them yet',
-  },
-  {
-    file: 'src/normal/tee-client/client.ts',
-    imports: 'src/kernel/core/errors.ts',
-    why: 'error codes E from kernel/core; kernel/abi has them only as services.codes',
-  },
-  {
-    file: 'src/normal/tee-client/client.ts',
-    imports: 'src/kernel/core/profile.ts',
-    why: 'access rights R, W: kernel/abi does not export them yet',
-  },
-  {
     file: 'src/apps/nic-driver/entry.ts',
     imports: 'src/apps/firewall/protocol.ts',
     why: 'the NIC driver forwards firewall events; the shared link protocol is to move to lib/',

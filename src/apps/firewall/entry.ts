@@ -12,10 +12,10 @@
  *   engine's notification and answers. It reads nothing of the message. (The Normal World never holds a
  *   capability to a secure object, so it cannot signal the engine's notification itself.)
  */
-import { E } from '../../kernel/core/errors.js';
 import {
   bootInfo,
   deviceRegisters,
+  E,
   kcall,
   log,
   now,

@@ -8,6 +8,10 @@ import { callTable, type CallName } from '../core/table.js';
 import { E } from '../core/errors.js';
 import { Result, services, type ServiceName } from './services.js';
 
+/** The kernel's result codes and memory access rights, as a partition names them: the ABI's own. */
+export { E } from '../core/errors.js';
+export { R, W, X } from '../core/profile.js';
+
 /** The endowment's shape (src/kernel/runtime/partition-worker.ts). */
 export interface RawSys {
   call(call: number, ...words: number[]): number[];

@@ -5,9 +5,7 @@
  * interrupt bound to bit 0 of the Normal World's notification; its descriptor rings and buffers live in a
  * Normal World region (`nic-dma-nw`) the driver allocates and maps itself, and reaches as a live view.
  */
-import { E } from '../../kernel/core/errors.js';
-import { R, W } from '../../kernel/core/profile.js';
-import { bootInfo, deviceRegisters, kcall, memoryView, regionInfo } from '../../kernel/abi/sys.js';
+import { bootInfo, deviceRegisters, E, kcall, memoryView, R, regionInfo, W } from '../../kernel/abi/sys.js';
 import { RingNic, nicMemoryBytes } from '../../lib/nic/ring-nic.js';
 import { viewMemory } from '../../lib/ring/frame-ring.js';
 import type { NetworkInterface } from '../proxy-net/proxy-net.js';

@@ -11,9 +11,7 @@
  * The driver reaches nothing but its own memory and its own notification; it cannot name a rule, and the
  * firewall reads only frames from it.
  */
-import { E } from '../../kernel/core/errors.js';
-import { R, W } from '../../kernel/core/profile.js';
-import { bootInfo, kcall, kcallWithPayload, memoryView } from '../../kernel/abi/sys.js';
+import { bootInfo, E, kcall, kcallWithPayload, memoryView, R, W } from '../../kernel/abi/sys.js';
 import { RingConsumer, RingProducer, viewMemory } from '../../lib/ring/frame-ring.js';
 import {
   DOORBELL_LABEL,

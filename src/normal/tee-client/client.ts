@@ -8,9 +8,7 @@
  * application's domain (the kernel proves noninterference per channel), so allocating or registering it
  * names the application it is for.
  */
-import { kcall, kcallWithPayload, bootInfo, memoryView } from '../../kernel/abi/sys.js';
-import { E } from '../../kernel/core/errors.js';
-import { R, W } from '../../kernel/core/profile.js';
+import { bootInfo, E, kcall, kcallWithPayload, memoryView, R, W } from '../../kernel/abi/sys.js';
 import {
   LoginMethod,
   ParamType,
