@@ -50,12 +50,12 @@ import {
   RULESET_FILE,
 } from './protocol.js';
 import {
-  DriverEvent,
+  DriverDoorbell,
   NIC_LINK_REGION,
   NIC_RECEIVE_RING,
   NIC_RING_CAPACITY,
   NIC_TRANSMIT_RING,
-} from '../nic-driver/protocol.js';
+} from '../../lib/nic/link.js';
 
 interface Info {
   readonly partition: string;
@@ -180,7 +180,7 @@ function runFirewall(): void {
     if (wan.frames.length > 0) {
       worked = true;
       fromWan.release();
-      if (fromWan.takeProducerAsleep()) driverBits |= DriverEvent.RECEIVE_SPACE;
+      if (fromWan.takeProducerAsleep()) driverBits |= DriverDoorbell.RECEIVE_SPACE;
     }
 
     // Normal World → WAN (OUTPUT), as much as the transmit ring can surely take.
@@ -206,7 +206,7 @@ function runFirewall(): void {
       if (room <= MAX_RECORD) toWan.sleep();
     }
 
-    if (toWan.publish() > 0) driverBits |= DriverEvent.TRANSMIT;
+    if (toWan.publish() > 0) driverBits |= DriverDoorbell.TRANSMIT;
     if (toNormal.publish() > 0) normalBits |= NormalWorldEvent.RECEIVED;
     if (driverBits) kcall('notification_signal', FirewallSlot.DRIVER, driverBits);
     if (normalBits && nwMapped) kcall('notification_signal', FirewallSlot.NORMAL_WORLD, normalBits);

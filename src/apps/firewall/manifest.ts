@@ -1,6 +1,6 @@
 /** The firewall: netfilter-compatible filtering between the WAN and the Normal World, in the Secure World. */
 import type { TaManifest } from '../../kernel/abi/manifest.js';
-import { NIC_LINK_REGION } from '../nic-driver/protocol.js';
+import { NIC_LINK_REGION } from '../../lib/nic/link.js';
 import { CAPTURE_REGION, CONSOLE_DEVICE, NW_LINK_REGION } from './protocol.js';
 
 export const FIREWALL_UUID = '5c3f6e21-9b0d-4d7a-8f6e-2a1b7c9d0e02';

@@ -18,6 +18,7 @@
  *   64 + ringBytes(NW_RING_CAPACITY)   ring to the Normal World: firewall → Normal World
  * The Normal World may write anything anywhere in it at any time; the firewall validates what it reads.
  */
+import { ConsumerDoorbell } from '../../lib/nic/link.js';
 import { ringBytes } from '../../lib/ring/frame-ring.js';
 
 export const FIREWALL_TA = 'firewall';
@@ -57,10 +58,8 @@ export const DoorbellSlot = {
 
 /** Bits of the firewall's notification. */
 export const FirewallEvent = {
-  /** The driver published frames from the wire. */
-  RECEIVED: 1 << 0,
-  /** The driver released space on the transmit ring. */
-  TRANSMIT_SPACE: 1 << 1,
+  /** The NIC driver's doorbells (../../lib/nic/link.ts). */
+  ...ConsumerDoorbell,
   /** The Normal World rang the doorbell (through the doorbell partition). */
   NORMAL_WORLD: 1 << 2,
   /** The secure console's interrupt (bound at boot). */

@@ -29,7 +29,7 @@ import {
   NIC_RING_CAPACITY,
   NIC_TRANSMIT_RING,
 } from './protocol.js';
-import { FirewallEvent } from '../firewall/protocol.js';
+import { ConsumerDoorbell } from '../../lib/nic/link.js';
 
 interface Info {
   readonly partition: string;
@@ -67,7 +67,7 @@ if (dma === undefined || link === undefined || device === undefined || !dmaInfo 
   header.set(nic.mac, 0);
   header[LINK_UP_OFFSET] = 1;
   linkMemory.write(0, header);
-  kcall('notification_signal', DriverSlot.FIREWALL, FirewallEvent.RECEIVED);
+  kcall('notification_signal', DriverSlot.FIREWALL, ConsumerDoorbell.RECEIVED);
   const mac = Array.from(nic.mac, (b) => b.toString(16).padStart(2, '0')).join(':');
   log(
     `nic-driver: ${NIC_DEVICE} up, MAC ${mac}, ${NIC_DESCRIPTORS} descriptors per ring, DMA at 0x${dmaInfo.physicalBase.toString(16)}`,
@@ -94,7 +94,7 @@ if (dma === undefined || link === undefined || device === undefined || !dmaInfo 
         receivedBlocked = true;
         return false;
       });
-      if (toFirewall.publish() > 0) signal |= FirewallEvent.RECEIVED;
+      if (toFirewall.publish() > 0) signal |= ConsumerDoorbell.RECEIVED;
       if (receivedBlocked) toFirewall.sleep();
     }
 
@@ -103,7 +103,7 @@ if (dma === undefined || link === undefined || device === undefined || !dmaInfo 
     const last = done[done.length - 1];
     if (last !== undefined) {
       fromFirewall.release(last);
-      if (fromFirewall.takeProducerAsleep()) signal |= FirewallEvent.TRANSMIT_SPACE;
+      if (fromFirewall.takeProducerAsleep()) signal |= ConsumerDoorbell.TRANSMIT_SPACE;
     }
 
     // Transmit: descriptors straight onto the frames in the ring.
