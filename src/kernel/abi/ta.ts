@@ -21,7 +21,7 @@ import {
   MAX_PAYLOAD,
   type Param,
 } from '../../lib/tee/protocol.js';
-import { kcall, kcallWithPayload, serviceWithPayload } from './sys.js';
+import { kcall, kcallWithPayload, regionInfo, serviceWithPayload } from './sys.js';
 import { E } from '../core/errors.js';
 import { R, W } from '../core/profile.js';
 
@@ -79,10 +79,17 @@ interface Prepared {
   readonly mapped: number[];
 }
 
-/** Exported for tests. */
+/** The parameters as the entry point sees them, or the TEE result that refuses them (exported for tests). */
 export function prepare(paramTypes: number, params: readonly Param[]): Prepared | number {
-  const out: TaParam[] = [];
   const mapped: number[] = [];
+  const r = prepareMapping(paramTypes, params, mapped);
+  // A refused request leaves no mapping behind.
+  if (typeof r === 'number') for (const region of mapped) kcall('region_unmap', region);
+  return r;
+}
+
+function prepareMapping(paramTypes: number, params: readonly Param[], mapped: number[]): Prepared | number {
+  const out: TaParam[] = [];
   for (let i = 0; i < PARAM_COUNT; i++) {
     const t = paramTypeAt(paramTypes, i);
     const p = params[i] ?? { kind: 'none' };
@@ -106,6 +113,10 @@ export function prepare(paramTypes: number, params: readonly Param[]): Prepared 
         if (m.code !== E.OK) return TeeResult.ERROR_ACCESS_DENIED;
         mapped.push(p.region);
       }
+      // Never allocate what the message only claims: the window must lie inside the region
+      // (GP TEE Client API §3.2.4, a partial memref is a window of its registered memory).
+      const info = regionInfo(p.region);
+      if (!info || p.offset + p.size > info.size) return TeeResult.ERROR_BAD_PARAMETERS;
       const bytes = d.input ? copyIn(p.region, p.offset, p.size) : new Uint8Array(p.size);
       if (!bytes) return TeeResult.ERROR_ACCESS_DENIED;
       out.push({ type: 'memref', buffer: bytes, size: p.size });
