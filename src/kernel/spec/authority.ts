@@ -31,9 +31,8 @@
  * rights, waking) appears here, so a bug in one of them is not assumed on both sides.
  */
 import type { Obligation } from '../../proof/obligation.js';
-import type { Ops } from '../../proof/ops.js';
-import { record, type Theory } from '../../proof/sorts.js';
-import { Kit, type Ctx } from '../core/kit.js';
+import type { Theory } from '../../proof/sorts.js';
+import type { Ctx, Kit } from '../core/kit.js';
 import { E } from '../core/errors.js';
 import {
   ADMIN,
@@ -52,13 +51,8 @@ import {
   type KernelStateSchema,
   type KState,
 } from '../core/state.js';
-import { actingPartition } from './integrity.js';
+import { actingPartition, beforeAfterObligations, type Call } from './integrity.js';
 import type { Clauses } from './invariant.js';
-
-type Call = {
-  readonly args: ReturnType<typeof record>;
-  run: (o: Ops<Theory>, s: unknown, a: unknown) => { state: unknown; ret: unknown };
-};
 
 interface Cap<T extends Theory> {
   type: T['bv'];
@@ -278,24 +272,8 @@ export function authorityObligations(
   calls: Readonly<Record<string, Call>>,
   invariant: <T extends Theory>(x: Kit<T>, s: KState<T>) => Clauses<T>,
 ): Obligation[] {
-  return Object.entries(calls).map(([call, def]) => {
-    const inputs = record({ before: state, args: def.args });
-    return {
-      name: `${prefix}/authority/${call}`,
-      kind: 'authority',
-      inputs,
-      check: <T extends Theory>(o: Ops<T>, v: { before: KState<T>; args: Record<string, T['bv']> }) => {
-        const x = new Kit(ctx, o);
-        const r = (
-          def.run as unknown as (o: Ops<T>, s: KState<T>, a: unknown) => { state: KState<T>; ret: unknown }
-        )(o, v.before, v.args);
-        const who = actingPartition(x, call, v.before, v.args);
-        return {
-          assume: invariant(x, v.before),
-          prove: authorityClauses(x, call, v.before, r.state, who.p, who.device, v.args['caller']),
-          show: { before: v.before, args: v.args, after: r.state, ret: r.ret },
-        };
-      },
-    } as Obligation;
+  return beforeAfterObligations(prefix, 'authority', ctx, state, calls, invariant, (x, call, s, t, a) => {
+    const who = actingPartition(x, call, s, a);
+    return authorityClauses(x, call, s, t, who.p, who.device, a['caller']);
   });
 }

@@ -32,7 +32,7 @@ import {
 } from '../core/state.js';
 import type { Clauses } from './invariant.js';
 
-type Call = {
+export type Call = {
   readonly args: ReturnType<typeof record>;
   run: (o: Ops<Theory>, s: unknown, a: unknown) => { state: unknown; ret: unknown };
 };
@@ -201,6 +201,46 @@ export function integrityClauses<T extends Theory>(
   return out;
 }
 
+/**
+ * `<prefix>/<kind>/<call>` for every call: the clauses compare the implementation's states before and
+ * after the call, assuming the invariant before (integrity here, the access rules in authority.ts).
+ */
+export function beforeAfterObligations(
+  prefix: string,
+  kind: 'integrity' | 'authority',
+  ctx: Ctx,
+  state: KernelStateSchema,
+  calls: Readonly<Record<string, Call>>,
+  invariant: <T extends Theory>(x: Kit<T>, s: KState<T>) => Clauses<T>,
+  clauses: <T extends Theory>(
+    x: Kit<T>,
+    call: string,
+    s: KState<T>,
+    t: KState<T>,
+    args: Record<string, T['bv']>,
+  ) => Clauses<T>,
+): Obligation[] {
+  return Object.entries(calls).map(([call, def]) => {
+    const inputs = record({ before: state, args: def.args });
+    return {
+      name: `${prefix}/${kind}/${call}`,
+      kind,
+      inputs,
+      check: <T extends Theory>(o: Ops<T>, v: { before: KState<T>; args: Record<string, T['bv']> }) => {
+        const x = new Kit(ctx, o);
+        const r = (
+          def.run as unknown as (o: Ops<T>, s: KState<T>, a: unknown) => { state: KState<T>; ret: unknown }
+        )(o, v.before, v.args);
+        return {
+          assume: invariant(x, v.before),
+          prove: clauses(x, call, v.before, r.state, v.args),
+          show: { before: v.before, args: v.args, after: r.state, ret: r.ret },
+        };
+      },
+    } as Obligation;
+  });
+}
+
 /** `<prefix>/integrity/<call>` for every call. */
 export function integrityObligations(
   prefix: string,
@@ -209,24 +249,8 @@ export function integrityObligations(
   calls: Readonly<Record<string, Call>>,
   invariant: <T extends Theory>(x: Kit<T>, s: KState<T>) => Clauses<T>,
 ): Obligation[] {
-  return Object.entries(calls).map(([call, def]) => {
-    const inputs = record({ before: state, args: def.args });
-    return {
-      name: `${prefix}/integrity/${call}`,
-      kind: 'integrity',
-      inputs,
-      check: <T extends Theory>(o: Ops<T>, v: { before: KState<T>; args: Record<string, T['bv']> }) => {
-        const x = new Kit(ctx, o);
-        const r = (
-          def.run as unknown as (o: Ops<T>, s: KState<T>, a: unknown) => { state: KState<T>; ret: unknown }
-        )(o, v.before, v.args);
-        const who = actingPartition(x, call, v.before, v.args);
-        return {
-          assume: invariant(x, v.before),
-          prove: integrityClauses(x, v.before, r.state, who.p, who.device),
-          show: { before: v.before, args: v.args, after: r.state, ret: r.ret },
-        };
-      },
-    } as Obligation;
+  return beforeAfterObligations(prefix, 'integrity', ctx, state, calls, invariant, (x, call, s, t, a) => {
+    const who = actingPartition(x, call, s, a);
+    return integrityClauses(x, s, t, who.p, who.device);
   });
 }
