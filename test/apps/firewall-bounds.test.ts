@@ -5,47 +5,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EntryFilter, type EntryFilterOptions } from '../../src/apps/firewall/filter.js';
-import { parseRuleset } from '../../src/lib/netfilter/parse.js';
+import type { EntryFilter, EntryFilterOptions } from '../../src/apps/firewall/filter.js';
 import { CONNTRACK_TABLE_FULL, DEFAULT_CONNTRACK_MAX } from '../../src/lib/netfilter/conntrack.js';
 import { EtherType, decodeEthernet, encodeEthernet } from '../../src/lib/net/ethernet.js';
-import { decodeIpv4, encodeIpv4, IpProtocol, type Ipv4Packet } from '../../src/lib/net/ipv4.js';
+import { decodeIpv4, encodeIpv4, IpProtocol } from '../../src/lib/net/ipv4.js';
 import { encodeTcp } from '../../src/lib/net/tcp.js';
 import { encodeUdp } from '../../src/lib/net/udp.js';
 import { decodeIcmp, echoRest, encodeIcmp } from '../../src/lib/net/icmp.js';
 import { fragmentIpv4 } from '../../src/lib/net/ipv4-fragments.js';
-import { parseIpv4, parseMac } from '../../src/lib/net/address.js';
-import { GATEWAY_RULES } from '../helpers/gateway.js';
+import { parseIpv4 } from '../../src/lib/net/address.js';
+import { entryFilter, GW, GW_MAC, HOST, HOST_MAC, ipv4Packet } from '../helpers/entry-filter.js';
 
-const GW = parseIpv4('198.51.100.10');
-const HOST = parseIpv4('198.51.100.20');
-const GW_MAC = parseMac('02:52:50:00:00:01');
-const HOST_MAC = parseMac('02:00:00:00:53:14');
 const S = 1_000_000_000n;
 
-function filter(options: EntryFilterOptions = {}): EntryFilter {
-  const f = new EntryFilter(parseRuleset(GATEWAY_RULES, { file: 'rules.v4' }), options);
-  f.mac = GW_MAC;
-  return f;
-}
-
-function packet(p: Partial<Ipv4Packet> & { payload: Uint8Array }): Ipv4Packet {
-  return {
-    dscp: 0,
-    ecn: 0,
-    identification: 7,
-    reservedFlag: false,
-    dontFragment: false,
-    moreFragments: false,
-    fragmentOffset: 0,
-    ttl: 64,
-    protocol: IpProtocol.TCP,
-    src: HOST,
-    dst: GW,
-    options: [],
-    ...p,
-  };
-}
+const filter = (options: EntryFilterOptions = {}) => entryFilter(options);
 
 interface Seg {
   src: number;
@@ -60,7 +33,7 @@ interface Seg {
 
 const tcpDatagram = (s: Seg) =>
   encodeIpv4(
-    packet({
+    ipv4Packet({
       src: s.src,
       dst: s.dst,
       payload: encodeTcp(
@@ -181,7 +154,7 @@ test('a stream of fragments that never complete keeps the fragment memory under 
   const high = 4 * 1024 * 1024;
   for (let i = 0; i < 6000; i++) {
     // Each a first fragment of a different datagram, its rest never sent, from spoofed sources.
-    const p = packet({
+    const p = ipv4Packet({
       protocol: IpProtocol.UDP,
       src: (parseIpv4('10.1.0.0') + (i % 4096)) >>> 0,
       identification: i & 0xffff,
@@ -196,9 +169,13 @@ test('a stream of fragments that never complete keeps the fragment memory under 
   assert.ok(s.memory <= high && s.memory > 0, `memory ${s.memory}`);
   assert.equal(f.counters.wan.internalErrors, 0);
   const t = 10_000_000n;
-  const ping = packet({ protocol: IpProtocol.ICMP, identification: 1, payload: echo(1, new Uint8Array(56)) });
+  const ping = ipv4Packet({
+    protocol: IpProtocol.ICMP,
+    identification: 1,
+    payload: echo(1, new Uint8Array(56)),
+  });
   assert.equal(f.process('wan', fromWan(encodeIpv4(ping)), t).verdict, 'ACCEPT');
-  const big = packet({
+  const big = ipv4Packet({
     protocol: IpProtocol.ICMP,
     identification: 2,
     payload: echo(2, new Uint8Array(3000)),
@@ -216,7 +193,7 @@ test('a DF datagram larger than the inside link is dropped and answered with fra
   const big = (id: number, df: boolean) =>
     fromWan(
       encodeIpv4(
-        packet({
+        ipv4Packet({
           protocol: IpProtocol.ICMP,
           identification: id,
           dontFragment: df,
@@ -264,7 +241,7 @@ test('a DF datagram larger than the inside link is dropped and answered with fra
 test('a DF datagram from the Normal World larger than the WAN link: fragmentation needed back to it, from its own address', () => {
   const f = filter({ wanMtu: 1400 });
   const d = encodeIpv4(
-    packet({
+    ipv4Packet({
       protocol: IpProtocol.ICMP,
       src: GW,
       dst: HOST,
@@ -295,11 +272,10 @@ test('REJECT answers: ICMP port unreachable is rate-limited as icmp_send limits 
     'COMMIT',
     '',
   ].join('\n');
-  const f = new EntryFilter(parseRuleset(rules, { file: 'reject.v4' }));
-  f.mac = GW_MAC;
+  const f = entryFilter({}, rules);
   const udpDatagram = (sport: number) =>
     encodeIpv4(
-      packet({
+      ipv4Packet({
         protocol: IpProtocol.UDP,
         payload: encodeUdp(
           { srcPort: sport, dstPort: 6667, payload: new Uint8Array(4) },

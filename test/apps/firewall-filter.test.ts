@@ -1,46 +1,16 @@
 /** The firewall's packet path on its own (outside any partition), with the iot-gateway's ruleset. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EntryFilter } from '../../src/apps/firewall/filter.js';
-import { parseRuleset } from '../../src/lib/netfilter/parse.js';
 import { EtherType, decodeEthernet, encodeEthernet } from '../../src/lib/net/ethernet.js';
 import { ArpOperation, encodeArp } from '../../src/lib/net/arp.js';
 import { decodeIpv4, encodeIpv4, IpProtocol, type Ipv4Packet } from '../../src/lib/net/ipv4.js';
 import { fragmentIpv4, Ipv4Reassembler } from '../../src/lib/net/ipv4-fragments.js';
 import { decodeTcp, encodeTcp } from '../../src/lib/net/tcp.js';
 import { encodeUdp } from '../../src/lib/net/udp.js';
-import { parseIpv4, parseMac } from '../../src/lib/net/address.js';
 import { counterOf } from '../../src/platform/demo-entry-point.js';
-import { GATEWAY_RULES } from '../helpers/gateway.js';
+import { entryFilter, GW, GW_MAC, HOST, HOST_MAC, ipv4Packet } from '../helpers/entry-filter.js';
 
-const GW = parseIpv4('198.51.100.10');
-const HOST = parseIpv4('198.51.100.20');
-const GW_MAC = parseMac('02:52:50:00:00:01');
-const HOST_MAC = parseMac('02:00:00:00:53:14');
-
-function filter(): EntryFilter {
-  const f = new EntryFilter(parseRuleset(GATEWAY_RULES, { file: 'rules.v4' }));
-  f.mac = GW_MAC;
-  return f;
-}
-
-function packet(p: Partial<Ipv4Packet> & { payload: Uint8Array }): Ipv4Packet {
-  return {
-    dscp: 0,
-    ecn: 0,
-    identification: 7,
-    reservedFlag: false,
-    dontFragment: false,
-    moreFragments: false,
-    fragmentOffset: 0,
-    ttl: 64,
-    protocol: IpProtocol.TCP,
-    src: HOST,
-    dst: GW,
-    options: [],
-    ...p,
-  };
-}
+const filter = () => entryFilter();
 
 const syn = (src: number, dst: number, dport: number) =>
   encodeTcp(
@@ -69,12 +39,12 @@ const fromNormal = (ip: Uint8Array, src = GW_MAC) =>
 
 test('an allowed SYN passes as it came; a SYN to a closed port is rejected with a RST that leaves through OUTPUT', () => {
   const f = filter();
-  const ok = fromWan(encodeIpv4(packet({ payload: syn(HOST, GW, 80) })));
+  const ok = fromWan(encodeIpv4(ipv4Packet({ payload: syn(HOST, GW, 80) })));
   const a = f.process('wan', ok, 1n);
   assert.equal(a.verdict, 'ACCEPT');
   assert.deepEqual(a.forward, [ok]);
   assert.deepEqual(a.log, []);
-  const r = f.process('wan', fromWan(encodeIpv4(packet({ payload: syn(HOST, GW, 22) }))), 2n);
+  const r = f.process('wan', fromWan(encodeIpv4(ipv4Packet({ payload: syn(HOST, GW, 22) }))), 2n);
   assert.equal(r.verdict, 'REJECT');
   assert.equal(r.forward.length, 0);
   assert.equal(r.reply.length, 1);
@@ -93,7 +63,7 @@ test('an allowed SYN passes as it came; a SYN to a closed port is rejected with 
 
 test('the D-Bus port is dropped and logged twice (the LOG rule, then the drop)', () => {
   const f = filter();
-  const d = f.process('wan', fromWan(encodeIpv4(packet({ payload: syn(HOST, GW, 6667) }))), 1n);
+  const d = f.process('wan', fromWan(encodeIpv4(ipv4Packet({ payload: syn(HOST, GW, 6667) }))), 1n);
   assert.equal(d.verdict, 'DROP');
   assert.equal(d.reply.length, 0);
   assert.match(
@@ -145,11 +115,11 @@ test('link layer: ARP passes, malformed ARP, IPv6, VLAN tags and forged source a
     src: HOST_MAC,
     vlans: [{ tpid: 0x8100, pcp: 0, dei: false, vid: 3 }],
     etherType: EtherType.IPV4,
-    payload: encodeIpv4(packet({ payload: syn(HOST, GW, 80) })),
+    payload: encodeIpv4(ipv4Packet({ payload: syn(HOST, GW, 80) })),
   });
   assert.equal(f.process('wan', tagged, 1n).verdict, 'DROP');
   const forged = fromNormal(
-    encodeIpv4(packet({ src: GW, dst: HOST, payload: syn(GW, HOST, 443) })),
+    encodeIpv4(ipv4Packet({ src: GW, dst: HOST, payload: syn(GW, HOST, 443) })),
     HOST_MAC,
   );
   assert.match(
@@ -172,7 +142,7 @@ test('link layer: ARP passes, malformed ARP, IPv6, VLAN tags and forged source a
 test('a fragmented datagram from the Normal World is judged whole and leaves as fragments of the MTU', () => {
   const f = filter();
   const data = new Uint8Array(4000).map((_, i) => i & 0xff);
-  const whole = packet({
+  const whole = ipv4Packet({
     protocol: IpProtocol.UDP,
     src: GW,
     dst: HOST,
@@ -203,13 +173,13 @@ test('issue 12: fragments that reassemble past 65535 bytes are dropped; the next
   const udp = { protocol: IpProtocol.UDP, identification: 99 };
   const rr = [{ type: 0x07, data: new Uint8Array(37) }]; // 40 option bytes (RFC 791 §3.1)
   const frags = [
-    packet({ ...udp, fragmentOffset: 65000, payload: new Uint8Array(515) }),
-    packet({ ...udp, fragmentOffset: 8, moreFragments: true, payload: new Uint8Array(64992) }),
-    packet({ ...udp, moreFragments: true, options: rr, payload: new Uint8Array(8) }),
+    ipv4Packet({ ...udp, fragmentOffset: 65000, payload: new Uint8Array(515) }),
+    ipv4Packet({ ...udp, fragmentOffset: 8, moreFragments: true, payload: new Uint8Array(64992) }),
+    ipv4Packet({ ...udp, moreFragments: true, options: rr, payload: new Uint8Array(8) }),
   ];
   for (const p of frags) assert.equal(f.process('wan', fromWan(encodeIpv4(p)), 1n).forward.length, 0);
   assert.equal(f.counters.wan.internalErrors, 0);
-  const ok = f.process('wan', fromWan(encodeIpv4(packet({ payload: syn(HOST, GW, 80) }))), 2n);
+  const ok = f.process('wan', fromWan(encodeIpv4(ipv4Packet({ payload: syn(HOST, GW, 80) }))), 2n);
   assert.equal(ok.verdict, 'ACCEPT');
 });
 
@@ -219,12 +189,12 @@ test('a frame whose handling throws is a counted, logged drop, and the next fram
   f.firewall.process = () => {
     throw new RangeError('boom');
   };
-  const bad = f.process('wan', fromWan(encodeIpv4(packet({ payload: syn(HOST, GW, 80) }))), 1n);
+  const bad = f.process('wan', fromWan(encodeIpv4(ipv4Packet({ payload: syn(HOST, GW, 80) }))), 1n);
   assert.equal(bad.verdict, 'DROP');
   assert.deepEqual(bad.forward, []);
   assert.match(bad.log[0] ?? '', /^DROP in=\S+ internal error on a \d+-byte frame: RangeError: boom$/);
   assert.equal(f.counters.wan.internalErrors, 1);
   f.firewall.process = real;
-  const ok = f.process('wan', fromWan(encodeIpv4(packet({ payload: syn(HOST, GW, 80) }))), 2n);
+  const ok = f.process('wan', fromWan(encodeIpv4(ipv4Packet({ payload: syn(HOST, GW, 80) }))), 2n);
   assert.equal(ok.verdict, 'ACCEPT');
 });
