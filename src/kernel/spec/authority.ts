@@ -168,15 +168,18 @@ export function authorityClauses<T extends Theory>(
     const q = at(i);
     const on = o.select(s.partBlockedOn, q);
     const badge = o.select(t.partBadge, q);
-    const smcBadge = o.any(P.smcEntries, (j) =>
-      o.and(
-        call === 'smc' ? o.true : o.false,
-        o.eq(o.select(s.smcValid, at(j)), o.lit(k.Bit, 1)),
-        o.eq(o.select(s.smcEp, at(j)), on),
-        o.eq(o.select(s.epPeer, on), dom(c)),
-        o.eq(badge, o.lit(k.Word, j)),
-      ),
-    );
+    // Through an SMC entry open to the caller's domain, the badge is the entry's number.
+    const smcBadge =
+      call !== 'smc'
+        ? o.false
+        : o.any(P.smcEntries, (j) =>
+            o.and(
+              o.eq(o.select(s.smcValid, at(j)), o.lit(k.Bit, 1)),
+              o.eq(o.select(s.smcEp, at(j)), on),
+              o.eq(o.select(s.epPeer, on), dom(c)),
+              o.eq(badge, o.lit(k.Word, j)),
+            ),
+          );
     out[`partition ${i}: a message comes through SEND, with that capability's badge`] = o.implies(
       wokenOk(q, BLOCKED_RECV),
       o.or(

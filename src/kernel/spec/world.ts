@@ -18,6 +18,7 @@ import { Kit, type Ctx } from '../core/kit.js';
 import { SECURE, type KernelStateSchema, type KState } from '../core/state.js';
 import { actorOf } from './noninterference.js';
 import type { Clauses } from './invariant.js';
+import type { Call } from './integrity.js';
 
 export function worldStateClauses<T extends Theory>(x: Kit<T>, s: KState<T>): Clauses<T> {
   const { o, k, c } = x;
@@ -195,11 +196,6 @@ export function worldEntryClauses<T extends Theory>(
   );
   return out;
 }
-
-type Call = {
-  readonly args: ReturnType<typeof record>;
-  run: (o: Ops<Theory>, s: unknown, a: unknown) => { state: unknown; ret: unknown };
-};
 
 export function worldObligations(
   prefix: string,
